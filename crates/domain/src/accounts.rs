@@ -1,0 +1,188 @@
+//! Account use cases: registration, profile changes, password changes and
+//! administration of users.
+//!
+//! Authorization is not decided here: callers (the HTTP layer through
+//! `rivet-auth`'s `Principal`) check permissions before calling the
+//! administrative functions. The rules that hold whoever calls — validation,
+//! unique emails, at least one active administrator — are enforced here and
+//! in the repositories.
+
+use crate::error::{Error, Result};
+use crate::ports::{PasswordHasher, SessionRepository, Updated, UserRepository};
+use crate::session::{RevokeReason, SessionId};
+use crate::time::now;
+use crate::user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserId};
+use crate::validation::{FieldError, ValidationErrors};
+use std::sync::Arc;
+use tracing::instrument;
+
+/// Input of a registration, as received.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub full_name: Option<String>,
+}
+
+/// A user's change to their own profile; `None` leaves a field unchanged,
+/// `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default)]
+pub struct ProfilePatch {
+    pub full_name: Option<Option<String>>,
+    pub email: Option<String>,
+}
+
+/// An administrator's change to a user.
+#[derive(Debug, Clone, Default)]
+pub struct AdminPatch {
+    pub full_name: Option<Option<String>>,
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// The account use cases.
+#[derive(Clone)]
+pub struct Accounts {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+fn parse_name(errors: &mut ValidationErrors, raw: Option<Option<String>>) -> Option<Option<FullName>> {
+    match raw {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(s)) => errors.check("full_name", FullName::parse(&s)).map(Some),
+    }
+}
+
+impl Accounts {
+    /// Wires the use cases to their ports.
+    pub fn new(users: Arc<dyn UserRepository>, sessions: Arc<dyn SessionRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
+        Self { users, sessions, hasher }
+    }
+
+    /// Registers a self-service account with the `user` role.
+    ///
+    /// # Errors
+    /// `Validation` listing every broken rule; `Conflict(EmailTaken)`.
+    #[instrument(skip_all)]
+    pub async fn register(&self, input: Registration) -> Result<User> {
+        self.create(input, Role::User).await
+    }
+
+    /// Creates an account with any role (operators' CLI, bootstrap admin).
+    ///
+    /// # Errors
+    /// As [`Accounts::register`].
+    #[instrument(skip_all, fields(role = %role))]
+    pub async fn create(&self, input: Registration, role: Role) -> Result<User> {
+        let mut errors = ValidationErrors::new();
+        let email = errors.check("email", Email::parse(&input.email));
+        let password = errors.check("password", Password::parse(&input.password, email.as_ref()));
+        let full_name = parse_name(&mut errors, input.full_name.map(Some)).flatten();
+        errors.into_result()?;
+        let (Some(email), Some(password)) = (email, password) else {
+            unreachable!("errors were empty, so both parsed");
+        };
+        let password_hash = self.hasher.hash(&password).await.map_err(Error::Hashing)?;
+        let user = NewUser { id: UserId::new(), email, full_name, password_hash, role, created_at: now() };
+        Ok(self.users.insert(user).await?)
+    }
+
+    /// A user by id.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn get(&self, id: UserId) -> Result<User> {
+        self.users.find(id).await?.ok_or(Error::NotFound)
+    }
+
+    /// Changes the caller's own profile. A new email address is unverified.
+    ///
+    /// # Errors
+    /// `Validation`, `Conflict(EmailTaken)`, `NotFound`.
+    #[instrument(skip_all, fields(user_id = %id))]
+    pub async fn update_profile(&self, id: UserId, patch: ProfilePatch) -> Result<User> {
+        let mut errors = ValidationErrors::new();
+        let full_name = parse_name(&mut errors, patch.full_name);
+        let email = patch.email.and_then(|e| errors.check("email", Email::parse(&e)));
+        errors.into_result()?;
+        let current = self.get(id).await?;
+        let email = email.filter(|e| *e != current.email);
+        let changes = UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
+        self.apply(id, &changes).await
+    }
+
+    /// Changes the caller's password after checking the current one, and ends
+    /// every other session of the user (the current one stays signed in).
+    ///
+    /// # Errors
+    /// `Validation` (`current_password` incorrect, new password against policy), `NotFound`.
+    #[instrument(skip_all, fields(user_id = %id))]
+    pub async fn change_password(&self, id: UserId, current_session: Option<SessionId>, current: &str, new: &str) -> Result<()> {
+        let creds = self.users.find_credentials(id).await?.ok_or(Error::NotFound)?;
+        let mut errors = ValidationErrors::new();
+        let valid = self.hasher.verify(current, &creds.password_hash).await.map_err(Error::Hashing)?;
+        if !valid {
+            errors.push(FieldError::new("current_password", "incorrect", "is not your current password"));
+        }
+        let new_password = errors.check("new_password", Password::parse(new, Some(&creds.user.email)));
+        errors.into_result()?;
+        let new_password = new_password.expect("validated above");
+        let password_hash = self.hasher.hash(&new_password).await.map_err(Error::Hashing)?;
+        let changes = UserChanges { password_hash: Some(password_hash), ..Default::default() };
+        self.apply(id, &changes).await?;
+        self.sessions.revoke_all(id, current_session, RevokeReason::PasswordChanged, now()).await?;
+        Ok(())
+    }
+
+    /// Deletes a user with everything they own.
+    ///
+    /// # Errors
+    /// `NotFound`; `LastAdmin` for the last active administrator.
+    #[instrument(skip_all, fields(user_id = %id))]
+    pub async fn delete(&self, id: UserId) -> Result<()> {
+        match self.users.delete(id).await? {
+            Updated::Done(()) => Ok(()),
+            Updated::NotFound => Err(Error::NotFound),
+            Updated::LastAdmin => Err(Error::LastAdmin),
+        }
+    }
+
+    /// An administrator's change of a user's name, role or active flag.
+    /// Deactivating a user ends all of their sessions.
+    ///
+    /// # Errors
+    /// `Validation`, `NotFound`, `LastAdmin`.
+    #[instrument(skip_all, fields(user_id = %id))]
+    pub async fn admin_update(&self, id: UserId, patch: AdminPatch) -> Result<User> {
+        let mut errors = ValidationErrors::new();
+        let full_name = parse_name(&mut errors, patch.full_name);
+        let role = patch.role.and_then(|r| errors.check("role", Role::parse(&r)));
+        errors.into_result()?;
+        let changes = UserChanges { full_name, role, is_active: patch.is_active, ..Default::default() };
+        let user = self.apply(id, &changes).await?;
+        if patch.is_active == Some(false) {
+            self.sessions.revoke_all(id, None, RevokeReason::Deactivated, now()).await?;
+        }
+        Ok(user)
+    }
+
+    async fn apply(&self, id: UserId, changes: &UserChanges) -> Result<User> {
+        if changes.is_empty() {
+            return self.get(id).await;
+        }
+        match self.users.update(id, changes, now()).await? {
+            Updated::Done(user) => Ok(user),
+            Updated::NotFound => Err(Error::NotFound),
+            Updated::LastAdmin => Err(Error::LastAdmin),
+        }
+    }
+}

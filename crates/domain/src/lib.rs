@@ -1,0 +1,23 @@
+//! Rivet's domain: the entities, value objects and rules of the product, the
+//! ports (traits) through which it reaches storage and hashing, and the use
+//! cases that tie them together.
+//!
+//! Invariants hold by construction: an [`Email`], [`Password`] or
+//! [`FullName`] that exists has passed its rules, so every caller — the HTTP
+//! API, the CLI, or a service embedding this crate — gets the same checks.
+//! This crate knows no web framework, SQL or cryptography.
+
+pub mod accounts;
+pub mod error;
+pub mod page;
+pub mod ports;
+pub mod session;
+pub mod time;
+pub mod user;
+pub mod validation;
+
+pub use accounts::Accounts;
+pub use error::{Conflict, Error, RepoError, Result};
+pub use session::{NewSession, RefreshTokenHash, RefreshTokenRecord, Session, SessionId, SessionStatus};
+pub use user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserCredentials, UserId};
+pub use validation::{FieldError, ValidationErrors};

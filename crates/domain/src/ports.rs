@@ -1,0 +1,106 @@
+//! Ports: the traits through which the domain reaches the outside world.
+//! `rivet-persistence` implements the repositories for PostgreSQL and SQLite,
+//! `rivet-auth` the password hasher; tests and embedding services may bring
+//! their own.
+
+use crate::error::{BoxError, RepoError};
+use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
+use crate::time::Timestamp;
+use crate::user::{Email, NewUser, Password, User, UserChanges, UserCredentials, UserId};
+use async_trait::async_trait;
+
+/// Result of a guarded update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Updated<T> {
+    Done(T),
+    NotFound,
+    /// The change would leave no active administrator.
+    LastAdmin,
+}
+
+/// Storage of user accounts.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Inserts a user.
+    ///
+    /// # Errors
+    /// `Conflict(EmailTaken)` when the email is registered already.
+    async fn insert(&self, user: NewUser) -> Result<User, RepoError>;
+
+    /// Finds a user by id.
+    async fn find(&self, id: UserId) -> Result<Option<User>, RepoError>;
+
+    /// Finds a user and the password hash by (normalised) email.
+    async fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError>;
+
+    /// Finds a user and the password hash by id.
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError>;
+
+    /// Applies `changes`, bumping `version` and `updated_at`. Atomically
+    /// refuses a change that would leave no active administrator.
+    ///
+    /// # Errors
+    /// `Conflict(EmailTaken)` when a new email is registered already.
+    async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError>;
+
+    /// Deletes a user (sessions and owned rows go with it). Atomically refuses
+    /// to delete the last active administrator.
+    async fn delete(&self, id: UserId) -> Result<Updated<()>, RepoError>;
+}
+
+/// Storage of sessions and their refresh tokens.
+#[async_trait]
+pub trait SessionRepository: Send + Sync {
+    /// Inserts a session and its first refresh token, atomically.
+    async fn create(&self, session: NewSession) -> Result<(), RepoError>;
+
+    /// Marks a refresh token used, atomically: of two concurrent calls with
+    /// the same token exactly one sees [`Consumed::Fresh`].
+    async fn consume_refresh_token(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed, RepoError>;
+
+    /// Adds the successor of a consumed token to its session and extends the
+    /// session to the successor's expiry.
+    async fn add_refresh_token(
+        &self,
+        session: SessionId,
+        hash: &RefreshTokenHash,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), RepoError>;
+
+    /// The session a refresh token (used or not) belongs to.
+    async fn session_of_refresh_token(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError>;
+
+    /// Ends one session. Returns false when it was unknown or ended already.
+    async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError>;
+
+    /// Ends every live session of a user, except `keep`. Returns how many ended.
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        now: Timestamp,
+    ) -> Result<u64, RepoError>;
+
+    /// The session's state and its user's current state, in one round trip.
+    async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError>;
+}
+
+/// Slow, salted password hashing. Implementations must keep the work off
+/// async executor threads.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a policy-checked password.
+    async fn hash(&self, password: &Password) -> Result<String, BoxError>;
+
+    /// Checks a candidate against a stored hash. A malformed hash is `Ok(false)`.
+    async fn verify(&self, candidate: &str, hash: &str) -> Result<bool, BoxError>;
+}
+
+/// A round trip to the primary store, for readiness checks.
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    /// Succeeds when the store answers a trivial query.
+    async fn ping(&self) -> Result<(), RepoError>;
+}

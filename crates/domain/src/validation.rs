@@ -1,0 +1,82 @@
+//! Field-level validation errors, collected rather than failing on the first
+//! broken rule, so a client learns every problem with its input at once.
+
+use std::fmt;
+
+/// One broken rule on one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path of the field within its input (`email`, `tags[1]`).
+    pub field: String,
+    /// Stable machine-readable code (`length`, `format`, `common_password`...).
+    pub code: &'static str,
+    /// Human-readable message, safe to show to end users.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), code, message: message.into() }
+    }
+}
+
+/// A non-empty list of field errors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl ValidationErrors {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A single error.
+    pub fn single(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self(vec![FieldError::new(field, code, message)])
+    }
+
+    /// Adds an error.
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
+    /// Records the error of a parse result under `field` and returns the value, if any.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, FieldError>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(mut e) => {
+                e.field = field.to_owned();
+                self.0.push(e);
+                None
+            }
+        }
+    }
+
+    /// The collected errors.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.0
+    }
+
+    /// True when nothing was collected.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok(())` when empty, otherwise `Err(self)`.
+    ///
+    /// # Errors
+    /// The collected errors, when there are any.
+    pub fn into_result(self) -> Result<(), Self> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for ValidationErrors {}

@@ -1,0 +1,263 @@
+//! Connection pools for both backends and the macro that runs one query body
+//! on either.
+//!
+//! Backend differences, all of them, and where each is handled:
+//! - UUID and timestamp storage: [`crate::types`].
+//! - Booleans: `BOOLEAN` on PostgreSQL, `INTEGER` 0/1 on SQLite; diesel's
+//!   `Bool` maps both.
+//! - Unique-violation details (constraint name vs. message): `error.rs`.
+//! - Connection setup: SQLite connections get WAL, a busy timeout and foreign
+//!   keys on every open ([`sqlite_setup`]); SQLite's parent directory is
+//!   created first; an in-memory database gets a pool of one connection,
+//!   since each SQLite connection to `:memory:` is a database of its own.
+//! - Write transactions: SQLite fails a transaction that reads and then
+//!   writes while another writer commits. Every multi-statement write
+//!   transaction therefore starts with a write — usually [`lock`] — which on
+//!   SQLite takes the database write lock at once (waiting out the busy
+//!   timeout) and on PostgreSQL takes a row lock.
+//! - SQLite's calls are blocking: diesel-async's `SyncConnectionWrapper` runs
+//!   them on tokio's bounded blocking pool, never on an async worker.
+//! - Migrations: one embedded set per backend ([`crate::migrations`]).
+
+use crate::error::{Error, Result};
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+
+/// The SQLite connection type: diesel's sync connection behind an async wrapper.
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend a URL's scheme selects.
+    ///
+    /// # Errors
+    /// [`Error::Url`] for any other scheme.
+    pub fn of_url(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            Err(Error::Url("expected a postgres://, postgresql:// or sqlite: URL".into()))
+        }
+    }
+
+    /// The name used in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Postgres => "postgres",
+            Self::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Pool settings, handed in by the application (libraries read no environment).
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub url: String,
+    pub max_connections: usize,
+    /// How long opening one connection may take.
+    pub connect_timeout: Duration,
+    /// How long a request waits for a free connection before failing with
+    /// "unavailable" (a 503) instead of queueing without bound.
+    pub acquire_timeout: Duration,
+}
+
+impl DbOptions {
+    /// Options with the defaults for everything but the URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), max_connections: 10, connect_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+/// A pool of connections to one of the backends.
+#[derive(Clone)]
+#[allow(missing_debug_implementations)] // deadpool's pools are not Debug; `Database` is.
+pub enum Pool {
+    Postgres(DeadPool<AsyncPgConnection>),
+    Sqlite(DeadPool<SqliteConn>),
+}
+
+/// Pool occupancy, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max_size: usize,
+    pub size: usize,
+    pub idle: usize,
+    pub waiting: usize,
+}
+
+/// The database: a backend and its pool. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("backend", &self.backend()).field("pool", &self.pool_status()).finish()
+    }
+}
+
+/// Runs `$body` with `$conn` bound to a pooled connection of whichever
+/// backend `$db` uses. The body is compiled once per backend.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {{
+        match $db.pool() {
+            $crate::db::Pool::Postgres(pool) => {
+                let mut pooled = pool.get().await?;
+                let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
+                $body
+            }
+            $crate::db::Pool::Sqlite(pool) => {
+                let mut pooled = pool.get().await?;
+                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                $body
+            }
+        }
+    }};
+}
+
+/// Opens a SQLite connection with the settings every connection needs.
+fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    async move {
+        let mut conn = SqliteConn::establish(url).await?;
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+        )
+        .await
+        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
+    }
+    .boxed()
+}
+
+/// Bounds every wait of a pool: for a free connection, to open one, to check one.
+fn with_timeouts<M: deadpool::managed::Manager>(
+    b: deadpool::managed::PoolBuilder<M>,
+    opts: &DbOptions,
+) -> deadpool::managed::PoolBuilder<M> {
+    b.runtime(deadpool::Runtime::Tokio1)
+        .wait_timeout(Some(opts.acquire_timeout))
+        .create_timeout(Some(opts.connect_timeout))
+        .recycle_timeout(Some(opts.connect_timeout))
+}
+
+/// The file path (or `:memory:`) of a `sqlite:` URL.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.trim_start_matches("sqlite:");
+    rest.strip_prefix("//").unwrap_or(rest)
+}
+
+impl Database {
+    /// Builds the pool for the backend the URL names. Connections open lazily;
+    /// call [`Database::ping`] to check the database answers.
+    ///
+    /// # Errors
+    /// [`Error::Url`] for an unsupported URL, [`Error::Setup`] when the SQLite
+    /// directory cannot be created or the pool cannot be built.
+    pub fn connect(opts: &DbOptions) -> Result<Self> {
+        let pool = match Backend::of_url(&opts.url)? {
+            Backend::Postgres => {
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(opts.url.clone());
+                let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
+                Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
+            }
+            Backend::Sqlite => {
+                let path = sqlite_path(&opts.url).to_owned();
+                let in_memory = path == ":memory:" || path.is_empty();
+                if !in_memory {
+                    if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
+                    }
+                }
+                let mut config = ManagerConfig::default();
+                config.custom_setup = Box::new(sqlite_setup);
+                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
+                    if in_memory { ":memory:".to_owned() } else { path },
+                    config,
+                );
+                let size = if in_memory { 1 } else { opts.max_connections.max(1) };
+                let builder = DeadPool::builder(manager).max_size(size);
+                Pool::Sqlite(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
+            }
+        };
+        Ok(Self { pool })
+    }
+
+    /// The pool, for the `with_conn!` macro.
+    #[doc(hidden)]
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Current pool occupancy.
+    pub fn pool_status(&self) -> PoolStatus {
+        let s = match &self.pool {
+            Pool::Postgres(p) => p.status(),
+            Pool::Sqlite(p) => p.status(),
+        };
+        PoolStatus { max_size: s.max_size, size: s.size, idle: s.available, waiting: s.waiting }
+    }
+
+    /// A trivial round trip.
+    ///
+    /// # Errors
+    /// When no connection can be had or the query fails.
+    pub async fn ping(&self) -> Result<()> {
+        with_conn!(self, |conn| {
+            diesel::sql_query("SELECT 1").execute(conn).await?;
+            Ok(())
+        })
+    }
+
+    /// Closes the pool: idle connections are dropped, new requests fail.
+    pub fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close(),
+            Pool::Sqlite(p) => p.close(),
+        }
+    }
+}
+
+/// Takes the named advisory lock for the rest of the current transaction by
+/// updating its row: a row lock on PostgreSQL, the database write lock on
+/// SQLite. Use it first in a transaction that reads before it writes.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! lock {
+    ($conn:expr, $name:expr) => {{
+        use $crate::schema::advisory_locks as al;
+        let updated = ::diesel::update(al::table.filter(al::name.eq($name)))
+            .set(al::acquisitions.eq(al::acquisitions + 1i64))
+            .execute($conn)
+            .await?;
+        if updated != 1 {
+            return Err($crate::Error::Corrupt(format!("advisory lock row {:?} is missing", $name)));
+        }
+    }};
+}

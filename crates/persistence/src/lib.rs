@@ -1,0 +1,26 @@
+//! Rivet's persistence: the domain's repository ports implemented once for
+//! both PostgreSQL and SQLite with diesel-async.
+//!
+//! How one query serves two databases:
+//! - [`schema`] is a single portable schema. The two column types the
+//!   backends store differently — UUIDs and timestamps — use the custom SQL
+//!   types of [`types`], each with its own encoding per backend.
+//! - [`db::Database`] holds a pool for one backend; the `with_conn!` macro
+//!   expands a query body once per backend, so each repository function is
+//!   written once and a query one backend cannot run fails to compile.
+//! - Every other backend difference is listed in [`db`]'s module comment.
+
+pub mod db;
+mod error;
+pub mod migrations;
+mod rows;
+pub mod schema;
+mod sessions;
+pub mod testing;
+pub mod types;
+mod users;
+
+pub use db::{Backend, Database, DbOptions, PoolStatus};
+pub use error::{Error, Result};
+pub use sessions::SessionStore;
+pub use users::UserStore;

@@ -1,0 +1,61 @@
+//! The portable schema: one `table!` per table, valid for both backends. It
+//! mirrors `migrations/{postgres,sqlite}`; the test `schema_matches_migrations`
+//! compares it with what the migrations create on each database.
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    users (id) {
+        id -> Uuid,
+        email -> Text,
+        full_name -> Nullable<Text>,
+        password_hash -> Text,
+        role -> Text,
+        is_active -> Bool,
+        email_verified -> Bool,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    sessions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+        last_used_at -> Nullable<UtcTime>,
+        revoked_at -> Nullable<UtcTime>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        session_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+        used_at -> Nullable<UtcTime>,
+    }
+}
+
+diesel::table! {
+    advisory_locks (name) {
+        name -> Text,
+        acquisitions -> BigInt,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, advisory_locks);

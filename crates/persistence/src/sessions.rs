@@ -1,0 +1,207 @@
+//! The session repository: sessions and their rotating refresh tokens.
+
+use crate::db::Database;
+use crate::error::Result;
+use crate::schema::{refresh_tokens, sessions, users};
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::ports::SessionRepository;
+use rivet_domain::session::{Consumed, RevokeReason};
+use rivet_domain::time::Timestamp;
+use rivet_domain::{NewSession, RefreshTokenHash, RefreshTokenRecord, RepoError, Role, SessionId, SessionStatus, UserId};
+use tracing::instrument;
+
+/// Sessions in the database.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    db: Database,
+}
+
+type TokenTuple = (DbUuid, DbUuid, DbTime);
+
+fn record((session_id, user_id, expires_at): TokenTuple) -> RefreshTokenRecord {
+    RefreshTokenRecord { session_id: SessionId(session_id.0), user_id: UserId(user_id.0), expires_at: expires_at.0 }
+}
+
+impl SessionStore {
+    /// A repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn create_rows(&self, s: &NewSession) -> Result<()> {
+        let (id, user, created, expires) = (DbUuid(s.id.0), DbUuid(s.user_id.0), DbTime(s.created_at), DbTime(s.expires_at));
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                diesel::insert_into(sessions::table)
+                    .values((
+                        sessions::id.eq(id),
+                        sessions::user_id.eq(user),
+                        sessions::created_at.eq(created),
+                        sessions::expires_at.eq(expires),
+                    ))
+                    .execute(c)
+                    .await?;
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::token_hash.eq(&s.refresh_token.0),
+                        refresh_tokens::session_id.eq(id),
+                        refresh_tokens::user_id.eq(user),
+                        refresh_tokens::created_at.eq(created),
+                        refresh_tokens::expires_at.eq(expires),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    async fn consume(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed> {
+        let cols = (refresh_tokens::session_id, refresh_tokens::user_id, refresh_tokens::expires_at);
+        with_conn!(self.db, |conn| {
+            // One statement decides the race: only the first caller sees the row unused.
+            let fresh: Option<TokenTuple> = diesel::update(
+                refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&hash.0)).filter(refresh_tokens::used_at.is_null()),
+            )
+            .set(refresh_tokens::used_at.eq(DbTime(now)))
+            .returning(cols)
+            .get_result(conn)
+            .await
+            .optional()?;
+            if let Some(t) = fresh {
+                return Ok(Consumed::Fresh(record(t)));
+            }
+            let used: Option<TokenTuple> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash.0))
+                .select(cols)
+                .first(conn)
+                .await
+                .optional()?;
+            Ok(used.map_or(Consumed::Unknown, |t| Consumed::AlreadyUsed(record(t))))
+        })
+    }
+
+    async fn add_token(&self, session: SessionId, hash: &RefreshTokenHash, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+        let sid = DbUuid(session.0);
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                let user: DbUuid = diesel::update(sessions::table.find(sid))
+                    .set((sessions::expires_at.eq(DbTime(expires_at)), sessions::last_used_at.eq(DbTime(now))))
+                    .returning(sessions::user_id)
+                    .get_result(c)
+                    .await?;
+                diesel::insert_into(refresh_tokens::table)
+                    .values((
+                        refresh_tokens::token_hash.eq(&hash.0),
+                        refresh_tokens::session_id.eq(sid),
+                        refresh_tokens::user_id.eq(user),
+                        refresh_tokens::created_at.eq(DbTime(now)),
+                        refresh_tokens::expires_at.eq(DbTime(expires_at)),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(())
+            })
+            .await
+        })
+    }
+
+    async fn session_of(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>> {
+        with_conn!(self.db, |conn| {
+            let sid: Option<DbUuid> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash.0))
+                .select(refresh_tokens::session_id)
+                .first(conn)
+                .await
+                .optional()?;
+            Ok(sid.map(|s| SessionId(s.0)))
+        })
+    }
+
+    async fn revoke_one(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool> {
+        with_conn!(self.db, |conn| {
+            let n = diesel::update(sessions::table.find(DbUuid(session.0)).filter(sessions::revoked_at.is_null()))
+                .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
+                .execute(conn)
+                .await?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn revoke_many(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64> {
+        // A nil id never matches a session, so "keep nothing" needs no second query shape.
+        let keep = DbUuid(keep.map_or(uuid::Uuid::nil(), |s| s.0));
+        with_conn!(self.db, |conn| {
+            let n = diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(DbUuid(user.0)))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::id.ne(keep)),
+            )
+            .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
+            .execute(conn)
+            .await?;
+            Ok(n as u64)
+        })
+    }
+
+    async fn status_of(&self, session: SessionId) -> Result<Option<SessionStatus>> {
+        let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(self.db, |conn| {
+            sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id.eq(DbUuid(session.0)))
+                .select((sessions::user_id, sessions::revoked_at, users::is_active, users::role))
+                .first(conn)
+                .await
+                .optional()?
+        });
+        row.map(|(user_id, revoked_at, user_active, role)| {
+            let role = Role::parse(&role).map_err(|_| crate::Error::Corrupt(format!("user {} has role {role:?}", user_id.0)))?;
+            Ok(SessionStatus { user_id: UserId(user_id.0), session_revoked: revoked_at.is_some(), user_active, role })
+        })
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl SessionRepository for SessionStore {
+    #[instrument(skip_all)]
+    async fn create(&self, session: NewSession) -> Result<(), RepoError> {
+        Ok(self.create_rows(&session).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn consume_refresh_token(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed, RepoError> {
+        Ok(self.consume(hash, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn add_refresh_token(&self, session: SessionId, hash: &RefreshTokenHash, now: Timestamp, expires_at: Timestamp) -> Result<(), RepoError> {
+        Ok(self.add_token(session, hash, now, expires_at).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn session_of_refresh_token(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError> {
+        Ok(self.session_of(hash).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError> {
+        Ok(self.revoke_one(session, reason, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn revoke_all(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64, RepoError> {
+        Ok(self.revoke_many(user, keep, reason, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError> {
+        Ok(self.status_of(session).await?)
+    }
+}

@@ -1,0 +1,154 @@
+//! The user repository.
+
+use crate::db::Database;
+use crate::error::Result;
+use crate::rows::{NewUserRow, UserChangeset, UserRow};
+use crate::schema::users;
+use crate::types::{DbTime, DbUuid};
+use crate::{lock, with_conn};
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::ports::{Updated, UserRepository};
+use rivet_domain::time::Timestamp;
+use rivet_domain::{Email, NewUser, RepoError, Role, User, UserChanges, UserCredentials, UserId};
+use tracing::instrument;
+
+/// The advisory lock serialising changes that may remove administrator rights.
+const ADMINS_LOCK: &str = "users.admins";
+
+/// Counts the active administrators other than `$except`, on whichever
+/// connection type `$conn` is.
+macro_rules! other_active_admins {
+    ($conn:expr, $except:expr) => {
+        users::table
+            .filter(users::role.eq(Role::Admin.as_str()))
+            .filter(users::is_active.eq(true))
+            .filter(users::id.ne($except))
+            .count()
+            .get_result::<i64>($conn)
+            .await?
+    };
+}
+
+/// Users in the database.
+#[derive(Debug, Clone)]
+pub struct UserStore {
+    db: Database,
+}
+
+impl UserStore {
+    /// A repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn insert_row(&self, user: &NewUser) -> Result<User> {
+        let row = NewUserRow::from(user);
+        with_conn!(self.db, |conn| {
+            diesel::insert_into(users::table)
+                .values(&row)
+                .returning(UserRow::as_returning())
+                .get_result(conn)
+                .await?
+                .into_user()
+        })
+    }
+
+    async fn find_row(&self, id: UserId) -> Result<Option<UserRow>> {
+        with_conn!(self.db, |conn| {
+            Ok(users::table.find(DbUuid(id.0)).select(UserRow::as_select()).first(conn).await.optional()?)
+        })
+    }
+
+    async fn find_row_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
+        with_conn!(self.db, |conn| {
+            Ok(users::table
+                .filter(users::email.eq(email.as_str()))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()?)
+        })
+    }
+
+    async fn update_row(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>> {
+        let set = UserChangeset::from(changes);
+        let key = DbUuid(id.0);
+        let may_demote = changes.role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false);
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                if may_demote {
+                    lock!(&mut *c, ADMINS_LOCK);
+                    let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
+                    let Some(current) = current else { return Ok(Updated::NotFound) };
+                    if changes.removes_admin_rights(&current.into_user()?) && other_active_admins!(c, key) == 0 {
+                        return Ok(Updated::LastAdmin);
+                    }
+                }
+                let row = diesel::update(users::table.find(key))
+                    .set((&set, users::version.eq(users::version + 1i64), users::updated_at.eq(DbTime(now))))
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                match row {
+                    Some(row) => Ok(Updated::Done(row.into_user()?)),
+                    None => Ok(Updated::NotFound),
+                }
+            })
+            .await
+        })
+    }
+
+    async fn delete_row(&self, id: UserId) -> Result<Updated<()>> {
+        let key = DbUuid(id.0);
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                lock!(&mut *c, ADMINS_LOCK);
+                let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
+                let Some(current) = current else { return Ok(Updated::NotFound) };
+                let user = current.into_user()?;
+                if user.role == Role::Admin && user.is_active && other_active_admins!(c, key) == 0 {
+                    return Ok(Updated::LastAdmin);
+                }
+                diesel::delete(users::table.find(key)).execute(c).await?;
+                Ok(Updated::Done(()))
+            })
+            .await
+        })
+    }
+}
+
+#[async_trait]
+impl UserRepository for UserStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, user: NewUser) -> Result<User, RepoError> {
+        Ok(self.insert_row(&user).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        Ok(self.find_row(id).await?.map(UserRow::into_user).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError> {
+        Ok(self.find_row_by_email(email).await?.map(UserRow::into_credentials).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError> {
+        Ok(self.find_row(id).await?.map(UserRow::into_credentials).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError> {
+        Ok(self.update_row(id, changes, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn delete(&self, id: UserId) -> Result<Updated<()>, RepoError> {
+        Ok(self.delete_row(id).await?)
+    }
+}

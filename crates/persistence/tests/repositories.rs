@@ -1,0 +1,176 @@
+//! Repository tests: every test body runs against SQLite and PostgreSQL.
+//! PostgreSQL comes from `RIVET_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test gets a fresh
+//! database, dropped afterwards.
+
+use chrono::Duration;
+use rivet_domain::ports::{SessionRepository, Updated, UserRepository};
+use rivet_domain::session::{Consumed, RevokeReason};
+use rivet_domain::time::now;
+use rivet_domain::{Conflict, Email, NewSession, NewUser, RefreshTokenHash, RepoError, Role, SessionId, UserChanges, UserId};
+use rivet_persistence::testing::TestDatabase;
+use rivet_persistence::{Database, DbOptions, SessionStore, UserStore};
+
+struct Stores {
+    users: UserStore,
+    sessions: SessionStore,
+    db: Database,
+    _guard: TestDatabase,
+}
+
+/// Closing the pool before the database is removed; being `Drop`, a test body
+/// also captures `Stores` whole, so the database outlives the test.
+impl Drop for Stores {
+    fn drop(&mut self) {
+        self.db.close();
+    }
+}
+
+async fn stores(backend: &str) -> Stores {
+    let guard = match backend {
+        "postgres" => {
+            let admin = std::env::var("RIVET_TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            TestDatabase::postgres(&admin).await.expect("PostgreSQL for tests")
+        }
+        _ => TestDatabase::sqlite().expect("temporary SQLite database"),
+    };
+    let db = Database::connect(&DbOptions::new(guard.url())).expect("pool");
+    db.migrate().await.expect("migrations apply");
+    Stores { users: UserStore::new(db.clone()), sessions: SessionStore::new(db.clone()), db, _guard: guard }
+}
+
+fn new_user(email: &str, role: Role) -> NewUser {
+    NewUser {
+        id: UserId::new(),
+        email: Email::parse(email).unwrap(),
+        full_name: None,
+        password_hash: "$2b$04$not-a-real-hash".into(),
+        role,
+        created_at: now(),
+    }
+}
+
+/// Declares one test per backend around an async body taking `Stores`.
+macro_rules! on_both_backends {
+    ($($name:ident => $body:expr;)+) => {$(
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { ($body)(stores("sqlite").await).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() { ($body)(stores("postgres").await).await }
+        }
+    )+};
+}
+
+on_both_backends! {
+    a_user_reads_back_exactly_as_written => |s: Stores| async move {
+        let new = new_user("ada@example.com", Role::User);
+        let inserted = s.users.insert(new.clone()).await.unwrap();
+        assert_eq!(inserted.created_at, new.created_at, "timestamps round-trip at microsecond precision");
+        let found = s.users.find(new.id).await.unwrap().expect("user is found by id");
+        assert_eq!(found, inserted);
+        let creds = s.users.find_credentials_by_email(&new.email).await.unwrap().expect("found by email");
+        assert_eq!(creds.password_hash, new.password_hash);
+        assert_eq!(found.version, 1);
+    };
+
+    a_second_account_with_the_same_email_is_a_conflict => |s: Stores| async move {
+        s.users.insert(new_user("ada@example.com", Role::User)).await.unwrap();
+        let err = s.users.insert(new_user("ada@example.com", Role::User)).await.unwrap_err();
+        assert!(matches!(err, RepoError::Conflict(Conflict::EmailTaken)), "got {err:?}");
+    };
+
+    an_update_bumps_the_version_and_clears_a_nullable_field => |s: Stores| async move {
+        let mut new = new_user("ada@example.com", Role::User);
+        new.full_name = Some(rivet_domain::FullName::parse("Ada").unwrap());
+        s.users.insert(new.clone()).await.unwrap();
+        let changes = UserChanges { full_name: Some(None), ..Default::default() };
+        let Updated::Done(user) = s.users.update(new.id, &changes, now()).await.unwrap() else { panic!("update failed") };
+        assert_eq!(user.full_name, None);
+        assert_eq!(user.version, 2);
+        assert!(user.updated_at >= user.created_at);
+    };
+
+    the_last_active_admin_cannot_be_demoted_deactivated_or_deleted => |s: Stores| async move {
+        let admin = new_user("root@example.com", Role::Admin);
+        s.users.insert(admin.clone()).await.unwrap();
+        let demote = UserChanges { role: Some(Role::User), ..Default::default() };
+        let deactivate = UserChanges { is_active: Some(false), ..Default::default() };
+        assert_eq!(s.users.update(admin.id, &demote, now()).await.unwrap(), Updated::LastAdmin);
+        assert_eq!(s.users.update(admin.id, &deactivate, now()).await.unwrap(), Updated::LastAdmin);
+        assert_eq!(s.users.delete(admin.id).await.unwrap(), Updated::LastAdmin);
+        let second = new_user("second@example.com", Role::Admin);
+        s.users.insert(second.clone()).await.unwrap();
+        assert!(matches!(s.users.update(admin.id, &demote, now()).await.unwrap(), Updated::Done(_)));
+        assert_eq!(s.users.delete(second.id).await.unwrap(), Updated::LastAdmin);
+    };
+
+    concurrent_demotions_of_two_admins_leave_one_admin => |s: Stores| async move {
+        let a = new_user("a@example.com", Role::Admin);
+        let b = new_user("b@example.com", Role::Admin);
+        s.users.insert(a.clone()).await.unwrap();
+        s.users.insert(b.clone()).await.unwrap();
+        let demote = UserChanges { role: Some(Role::User), ..Default::default() };
+        let (ra, rb) = tokio::join!(s.users.update(a.id, &demote, now()), s.users.update(b.id, &demote, now()));
+        let outcomes = [ra.unwrap(), rb.unwrap()];
+        let done = outcomes.iter().filter(|o| matches!(o, Updated::Done(_))).count();
+        let refused = outcomes.iter().filter(|o| **o == Updated::LastAdmin).count();
+        assert_eq!((done, refused), (1, 1), "exactly one demotion must win: {outcomes:?}");
+    };
+
+    a_refresh_token_is_consumed_once_and_then_recognised_as_reused => |s: Stores| async move {
+        let user = new_user("ada@example.com", Role::User);
+        s.users.insert(user.clone()).await.unwrap();
+        let sid = SessionId::new();
+        let first = RefreshTokenHash("a".repeat(64));
+        let t = now();
+        s.sessions.create(NewSession { id: sid, user_id: user.id, created_at: t, expires_at: t + Duration::days(30), refresh_token: first.clone() }).await.unwrap();
+        let (x, y) = tokio::join!(s.sessions.consume_refresh_token(&first, now()), s.sessions.consume_refresh_token(&first, now()));
+        let fresh = [&x, &y].iter().filter(|r| matches!(r, Ok(Consumed::Fresh(_)))).count();
+        let reused = [&x, &y].iter().filter(|r| matches!(r, Ok(Consumed::AlreadyUsed(_)))).count();
+        assert_eq!((fresh, reused), (1, 1), "one concurrent use wins, the other is a reuse: {x:?} {y:?}");
+        let unknown = s.sessions.consume_refresh_token(&RefreshTokenHash("b".repeat(64)), now()).await.unwrap();
+        assert_eq!(unknown, Consumed::Unknown);
+        let second = RefreshTokenHash("c".repeat(64));
+        s.sessions.add_refresh_token(sid, &second, now(), now() + Duration::days(30)).await.unwrap();
+        assert_eq!(s.sessions.session_of_refresh_token(&second).await.unwrap(), Some(sid));
+    };
+
+    revoking_sessions_shows_in_their_status => |s: Stores| async move {
+        let user = new_user("ada@example.com", Role::Manager);
+        s.users.insert(user.clone()).await.unwrap();
+        let t = now();
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let id = SessionId::new();
+            let token = RefreshTokenHash(format!("{i:064}"));
+            s.sessions.create(NewSession { id, user_id: user.id, created_at: t, expires_at: t + Duration::days(1), refresh_token: token }).await.unwrap();
+            ids.push(id);
+        }
+        let status = s.sessions.status(ids[0]).await.unwrap().expect("status of a live session");
+        assert!(!status.session_revoked && status.user_active && status.role == Role::Manager);
+        assert!(s.sessions.revoke(ids[0], RevokeReason::Logout, now()).await.unwrap());
+        assert!(!s.sessions.revoke(ids[0], RevokeReason::Logout, now()).await.unwrap(), "a second revoke changes nothing");
+        assert_eq!(s.sessions.revoke_all(user.id, Some(ids[1]), RevokeReason::LogoutAll, now()).await.unwrap(), 1);
+        assert!(s.sessions.status(ids[2]).await.unwrap().unwrap().session_revoked);
+        assert!(!s.sessions.status(ids[1]).await.unwrap().unwrap().session_revoked, "the kept session stays live");
+        assert_eq!(s.sessions.status(SessionId::new()).await.unwrap(), None);
+    };
+
+    deleting_a_user_removes_their_sessions => |s: Stores| async move {
+        let user = new_user("ada@example.com", Role::User);
+        s.users.insert(user.clone()).await.unwrap();
+        let sid = SessionId::new();
+        let t = now();
+        s.sessions.create(NewSession { id: sid, user_id: user.id, created_at: t, expires_at: t, refresh_token: RefreshTokenHash("d".repeat(64)) }).await.unwrap();
+        assert_eq!(s.users.delete(user.id).await.unwrap(), Updated::Done(()));
+        assert_eq!(s.sessions.status(sid).await.unwrap(), None, "foreign keys cascade on both backends");
+    };
+
+    migrations_are_idempotent_and_the_database_answers => |s: Stores| async move {
+        assert!(s.db.migrate().await.unwrap().is_empty(), "a second run applies nothing");
+        s.db.ping().await.unwrap();
+    };
+}
