@@ -1,1 +1,238 @@
-//! x
+//! Harness of Rivet's end-to-end suite: starts the real application (the
+//! same `Application::build` as `rivet serve`) on port 0 over a fresh
+//! database, and talks HTTP to it.
+//!
+//! PostgreSQL tests create a database through `RIVET_TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`) and drop it
+//! afterwards; when the server is unreachable they fail and say how to
+//! start it. SQLite tests use a file in a fresh temporary directory.
+
+use actix_web::dev::ServerHandle;
+use reqwest::header::HeaderMap;
+use rivet_api_server::{Application, RunEnv, Settings, Sources};
+use rivet_persistence::testing::TestDatabase;
+use serde_json::{Value, json};
+use std::fmt;
+use std::path::PathBuf;
+
+/// The database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The admin URL PostgreSQL tests create their databases through.
+pub fn postgres_admin_url() -> String {
+    std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh database of the given backend.
+pub async fn test_database(backend: Backend) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => TestDatabase::sqlite().expect("a temporary SQLite database"),
+        Backend::Postgres => TestDatabase::postgres(&postgres_admin_url()).await.unwrap_or_else(|e| panic!("{e}")),
+    }
+}
+
+/// The test configuration: compiled defaults with `RIVET_ENV=test`, no
+/// files, no process environment, port 0, one worker.
+pub fn test_settings(database_url: &str) -> Settings {
+    let sources = Sources { env: RunEnv::Test, config_dir: PathBuf::from("/nonexistent"), process_env: false };
+    let mut settings = Settings::load(&sources).expect("the compiled test settings load");
+    settings.database.url = database_url.to_owned();
+    settings.server.port = 0;
+    settings.server.workers = 1;
+    settings.server.shutdown_timeout_secs = 1;
+    settings
+}
+
+/// A reply, with the body parsed as JSON when it is JSON.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// A header's value, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The problem `code`, if the reply is a problem.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {} {}", self.status, self.text)
+    }
+}
+
+/// Access and refresh token of a session.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+/// A running application over its own database.
+#[derive(Debug)]
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    pub settings: Settings,
+    handle: ServerHandle,
+    db: Option<TestDatabase>,
+}
+
+impl TestApp {
+    /// Starts the application on a fresh database.
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Starts the application on a fresh database, after `tweak` adjusts the settings.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let db = test_database(backend).await;
+        let mut settings = test_settings(db.url());
+        tweak(&mut settings);
+        let mut app = Self::start(settings, backend).await;
+        app.db = Some(db);
+        app
+    }
+
+    /// Starts another instance with exactly these settings (for example on
+    /// the database of a running one).
+    pub async fn start(settings: Settings, backend: Backend) -> Self {
+        let app = Application::build(&settings).await.unwrap_or_else(|e| panic!("the application starts: {e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        Self { base, client, backend, settings, handle, db: None }
+    }
+
+    /// Sends a request built by `build` and collects the reply.
+    pub async fn send(&self, build: reqwest::RequestBuilder) -> Reply {
+        let res = build.send().await.expect("the request reaches the server");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("the body is readable");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    /// A request builder for `method` on `path`, with a bearer token when given.
+    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let rb = self.client.request(method, format!("{}{path}", self.base));
+        match token {
+            Some(t) => rb.bearer_auth(t),
+            None => rb,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(self.request(reqwest::Method::GET, path, token)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(self.request(reqwest::Method::DELETE, path, token)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        self.send(self.request(reqwest::Method::POST, path, token).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value, token: Option<&str>) -> Reply {
+        self.send(self.request(reqwest::Method::PATCH, path, token).json(body)).await
+    }
+
+    /// Registers an account and returns the user body.
+    pub async fn register(&self, email: &str, password: &str) -> Value {
+        let r = self.post("/api/v1/auth/register", &json!({ "email": email, "password": password }), None).await;
+        assert_eq!(r.status, 201, "registration of {email} should succeed: {r}");
+        r.body
+    }
+
+    /// Logs in and returns the tokens.
+    pub async fn login(&self, email: &str, password: &str) -> Tokens {
+        let r = self.post("/api/v1/auth/login", &json!({ "email": email, "password": password }), None).await;
+        assert_eq!(r.status, 200, "login of {email} should succeed: {r}");
+        Tokens {
+            access: r.body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: r.body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+        }
+    }
+
+    /// Registers and logs in a `user`.
+    pub async fn signed_in_user(&self, email: &str) -> (Value, Tokens) {
+        let user = self.register(email, PASSWORD).await;
+        (user, self.login(email, PASSWORD).await)
+    }
+
+    /// Creates an account with `role` the way an operator does (`rivet user
+    /// create`), logs it in and returns the user id and tokens.
+    pub async fn signed_in_as(&self, email: &str, role: rivet_domain::Role) -> (String, Tokens) {
+        let services = rivet_api_server::startup::services(&self.settings).await.expect("services");
+        let input = rivet_domain::accounts::Registration { email: email.into(), password: PASSWORD.into(), full_name: None };
+        let user = services.accounts.create(input, role).await.expect("operator creates the account");
+        services.db.close();
+        (user.id.to_string(), self.login(email, PASSWORD).await)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop the server before its database goes away.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move { handle.stop(false).await });
+        }
+    }
+}
+
+/// A password that satisfies the policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Polls `check` every 100 ms until it returns true or `limit` passes;
+/// returns the time it took.
+pub async fn eventually(limit: std::time::Duration, mut check: impl AsyncFnMut() -> bool) -> Option<std::time::Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() <= limit {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    None
+}
+
+/// Declares each test body once and runs it on SQLite and on PostgreSQL:
+/// `on_both_backends! { async fn name(app) { ... } }` makes `name::sqlite`
+/// and `name::postgres`, each with `app` a fresh [`TestApp`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                $body
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let $app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                $body
+            }
+        }
+    )+};
+}

@@ -1,1 +1,27 @@
-//! placeholder
+//! Rivet's HTTP layer on actix-web.
+//!
+//! - [`error::ApiError`] is the only place errors become responses: RFC 9457
+//!   problem+json with a stable `code`, including the framework's own
+//!   failures (bad JSON, wrong content type, unknown route, wrong method,
+//!   oversized body).
+//! - [`context`] gives every request an id, a tracing span and panic
+//!   isolation.
+//! - [`extract`] holds the strict extractors: JSON bodies that reject unknown
+//!   fields, typed queries, and the bearer-token principal.
+//! - [`routes`] holds the thin handlers, one module per resource, each with
+//!   a `configure` function; [`configure`] mounts them all.
+//!
+//! This crate sees the domain through its ports and use cases; it never
+//! touches SQL.
+
+pub mod context;
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod problem;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use routes::configure;
+pub use state::{AppState, HttpLimits};

@@ -261,3 +261,10 @@ macro_rules! lock {
         }
     }};
 }
+
+#[async_trait::async_trait]
+impl rivet_domain::ports::HealthCheck for Database {
+    async fn ping(&self) -> std::result::Result<(), rivet_domain::RepoError> {
+        Ok(Database::ping(self).await?)
+    }
+}

@@ -1,0 +1,347 @@
+//! Typed configuration, layered as SPEC §1 says (later wins):
+//! compiled-in `config/default.toml` → compiled-in `config/{env}.toml` →
+//! `default.toml` and `{env}.toml` from `RIVET_CONFIG_DIR` (or `./config`) →
+//! `RIVET__SECTION__KEY` environment variables → `DATABASE_URL`.
+//!
+//! Unknown keys are logged and ignored (during a rolling deploy old and new
+//! versions read the same environment); an invalid value of a known key is
+//! fatal and names the key. Secrets are wrapped so they never print.
+
+use config::{Config, Environment as EnvSource, File, FileFormat};
+use serde::{Deserialize, Serialize, Serializer};
+use std::path::{Path, PathBuf};
+
+const DEFAULT: &str = include_str!("../../../config/default.toml");
+const DEVELOPMENT: &str = include_str!("../../../config/development.toml");
+const TEST: &str = include_str!("../../../config/test.toml");
+const PRODUCTION: &str = include_str!("../../../config/production.toml");
+
+/// The development JWT secret; production refuses it.
+pub const DEV_JWT_SECRET: &str = "rivet-development-secret-do-not-use-in-production";
+
+/// A secret value: `Debug`, `Display` and serialization print a mask.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself. Call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("********")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.0.is_empty() { "" } else { "********" })
+    }
+}
+
+/// The deployment environment, from `RIVET_ENV`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunEnv {
+    Development,
+    Test,
+    Production,
+}
+
+impl RunEnv {
+    /// Parses `development`, `test` or `production`.
+    ///
+    /// # Errors
+    /// A message naming the accepted values.
+    pub fn parse(s: &str) -> Result<Self, SettingsError> {
+        match s {
+            "development" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" => Ok(Self::Production),
+            other => Err(SettingsError::Invalid(format!("RIVET_ENV={other:?}: expected development, test or production"))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+
+    fn compiled(self) -> &'static str {
+        match self {
+            Self::Development => DEVELOPMENT,
+            Self::Test => TEST,
+            Self::Production => PRODUCTION,
+        }
+    }
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub max_json_bytes: usize,
+    pub allow_sqlite_in_production: bool,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DatabaseSettings {
+    #[serde(serialize_with = "masked_url")]
+    pub url: String,
+    pub max_connections: usize,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub run_migrations: bool,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthConfig {
+    pub jwt_secret: Secret,
+    pub jwt_algorithm: String,
+    #[serde(default)]
+    pub jwt_private_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub jwt_public_key_file: Option<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub jwt_leeway_secs: u64,
+    pub bcrypt_cost: u32,
+    pub max_concurrent_hashes: usize,
+    pub revocation_check_secs: u64,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+/// `[bootstrap]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct BootstrapSettings {
+    #[serde(default)]
+    pub admin_email: Option<String>,
+    #[serde(default)]
+    pub admin_password: Option<Secret>,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Settings {
+    #[serde(skip_deserializing, default = "default_env")]
+    pub env: RunEnv,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthConfig,
+    pub log: LogSettings,
+    #[serde(default)]
+    pub bootstrap: BootstrapSettings,
+    /// Keys present in the sources that this version does not know.
+    #[serde(skip)]
+    pub unknown_keys: Vec<String>,
+}
+
+fn default_env() -> RunEnv {
+    RunEnv::Development
+}
+
+fn masked_url<S: Serializer>(url: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&mask_url(url))
+}
+
+/// A database URL with any password replaced by `********`.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let masked = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:********@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    match tail {
+        Some(t) => format!("{scheme}://{masked}/{t}"),
+        None => format!("{scheme}://{masked}"),
+    }
+}
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration error: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("refusing to start in production: {0}")]
+    Unsafe(String),
+}
+
+/// Where settings come from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    pub env: RunEnv,
+    /// Directory with optional `default.toml` and `{env}.toml`.
+    pub config_dir: PathBuf,
+    /// Read `RIVET__*` and `DATABASE_URL` from the process environment.
+    pub process_env: bool,
+}
+
+impl Sources {
+    /// The sources a server process uses: `RIVET_ENV`, `RIVET_CONFIG_DIR`
+    /// (default `./config`) and the process environment.
+    ///
+    /// # Errors
+    /// An invalid `RIVET_ENV`.
+    pub fn from_process() -> Result<Self, SettingsError> {
+        let env = RunEnv::parse(&std::env::var("RIVET_ENV").unwrap_or_else(|_| "development".into()))?;
+        let config_dir = std::env::var_os("RIVET_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
+        Ok(Self { env, config_dir, process_env: true })
+    }
+}
+
+fn optional_file(dir: &Path, name: &str) -> File<config::FileSourceFile, FileFormat> {
+    File::from(dir.join(name)).format(FileFormat::Toml).required(false)
+}
+
+impl Settings {
+    /// Loads, layers and validates the settings.
+    ///
+    /// # Errors
+    /// A malformed file, an invalid value (the key is named), or an unsafe
+    /// production setting.
+    pub fn load(sources: &Sources) -> Result<Self, SettingsError> {
+        let env = sources.env;
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULT, FileFormat::Toml))
+            .add_source(File::from_str(env.compiled(), FileFormat::Toml))
+            .add_source(optional_file(&sources.config_dir, "default.toml"))
+            .add_source(optional_file(&sources.config_dir, &format!("{}.toml", env.name())));
+        if sources.process_env {
+            builder = builder
+                .add_source(EnvSource::with_prefix("RIVET").prefix_separator("__").separator("__").try_parsing(true))
+                .set_override_option("database.url", std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))?;
+        }
+        let config = builder.build()?;
+        let mut unknown = Vec::new();
+        let mut settings: Settings = serde_ignored::deserialize(config, |path| unknown.push(path.to_string()))?;
+        settings.env = env;
+        settings.unknown_keys = unknown;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks value ranges and, in production, refuses unsafe settings.
+    ///
+    /// # Errors
+    /// The first problem found, naming its key.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let invalid = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            return invalid("auth.bcrypt_cost must be between 4 and 31");
+        }
+        if self.auth.revocation_check_secs > 5 {
+            return invalid("auth.revocation_check_secs must be at most 5");
+        }
+        if self.auth.access_token_ttl_secs == 0 || self.auth.refresh_token_ttl_secs == 0 {
+            return invalid("auth.access_token_ttl_secs and auth.refresh_token_ttl_secs must be positive");
+        }
+        if rivet_auth::JwtAlgorithm::parse(&self.auth.jwt_algorithm).is_none() {
+            return invalid("auth.jwt_algorithm must be HS256, RS256 or EdDSA");
+        }
+        if self.database.max_connections == 0 {
+            return invalid("database.max_connections must be at least 1");
+        }
+        if self.server.max_json_bytes < 1024 {
+            return invalid("server.max_json_bytes must be at least 1024");
+        }
+        rivet_persistence::Backend::of_url(&self.database.url).map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
+        if self.bootstrap.admin_email.is_some() != self.bootstrap.admin_password.is_some() {
+            return invalid("bootstrap.admin_email and bootstrap.admin_password go together");
+        }
+        if self.env == RunEnv::Production {
+            self.refuse_unsafe_production()?;
+        }
+        Ok(())
+    }
+
+    fn refuse_unsafe_production(&self) -> Result<(), SettingsError> {
+        let unsafe_ = |m: &str| Err(SettingsError::Unsafe(m.to_owned()));
+        if self.auth.jwt_algorithm == "HS256" {
+            let secret = self.auth.jwt_secret.expose();
+            if secret == DEV_JWT_SECRET {
+                return unsafe_("auth.jwt_secret is the development default; set RIVET__AUTH__JWT_SECRET");
+            }
+            if secret.len() < 32 {
+                return unsafe_("auth.jwt_secret is shorter than 32 bytes");
+            }
+        }
+        let sqlite = rivet_persistence::Backend::of_url(&self.database.url).is_ok_and(|b| b == rivet_persistence::Backend::Sqlite);
+        if sqlite && !self.server.allow_sqlite_in_production {
+            return unsafe_("database.url is SQLite; use PostgreSQL or set server.allow_sqlite_in_production = true");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compiled(env: RunEnv) -> Result<Settings, SettingsError> {
+        Settings::load(&Sources { env, config_dir: PathBuf::from("/nonexistent"), process_env: false })
+    }
+
+    #[test]
+    fn the_compiled_defaults_load_on_their_own() {
+        let s = compiled(RunEnv::Development).unwrap();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+        assert!(s.database.url.starts_with("sqlite://data/"));
+        assert!(s.unknown_keys.is_empty(), "{:?}", s.unknown_keys);
+        assert_eq!(compiled(RunEnv::Test).unwrap().auth.bcrypt_cost, 4);
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        let err = compiled(RunEnv::Production).unwrap_err();
+        assert!(err.to_string().contains("jwt_secret is the development default"), "{err}");
+    }
+
+    #[test]
+    fn secrets_and_database_passwords_never_print() {
+        let s = compiled(RunEnv::Development).unwrap();
+        let out = serde_json::to_string(&s).unwrap();
+        assert!(!out.contains(DEV_JWT_SECRET));
+        assert!(!format!("{s:?}").contains(DEV_JWT_SECRET));
+        assert_eq!(mask_url("postgres://app:hunter2@db:5432/rivet?sslmode=require"), "postgres://app:********@db:5432/rivet?sslmode=require");
+        assert_eq!(mask_url("sqlite://data/rivet.db"), "sqlite://data/rivet.db");
+    }
+}

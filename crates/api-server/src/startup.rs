@@ -1,0 +1,195 @@
+//! Building the application from settings: the one function `main` and the
+//! end-to-end tests share.
+
+use crate::settings::Settings;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{App, HttpServer, web};
+use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
+use rivet_domain::Accounts;
+use rivet_domain::accounts::Registration;
+use rivet_domain::ports::{HealthCheck, PasswordHasher, SessionRepository, UserRepository};
+use rivet_http::context::RequestContext;
+use rivet_http::{AppState, HttpLimits};
+use rivet_persistence::{Database, DbOptions, SessionStore, UserStore};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{info, warn};
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Database(#[from] rivet_persistence::Error),
+    #[error("authentication setup: {0}")]
+    Auth(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: String, source: std::io::Error },
+    #[error("bootstrap administrator: {0}")]
+    Bootstrap(String),
+}
+
+/// The wired use cases over one database.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Database,
+    pub accounts: Accounts,
+    pub auth: Arc<AuthService>,
+}
+
+/// Database options from settings.
+pub fn db_options(settings: &Settings) -> DbOptions {
+    DbOptions {
+        url: settings.database.url.clone(),
+        max_connections: settings.database.max_connections,
+        connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+        acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+    }
+}
+
+fn read_key(path: &Option<std::path::PathBuf>) -> Result<Option<Vec<u8>>, StartupError> {
+    path.as_ref()
+        .map(|p| std::fs::read(p).map_err(|e| StartupError::Auth(format!("cannot read {}: {e}", p.display()))))
+        .transpose()
+}
+
+/// Connects (and migrates, unless turned off) the database and wires the use cases.
+///
+/// # Errors
+/// Database, migration or key problems.
+pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
+    let db = Database::connect(&db_options(settings))?;
+    if settings.database.run_migrations {
+        let applied = db.migrate().await?;
+        if !applied.is_empty() {
+            info!(count = applied.len(), "applied migrations");
+        }
+    }
+    let users: Arc<dyn UserRepository> = Arc::new(UserStore::new(db.clone()));
+    let sessions: Arc<dyn SessionRepository> = Arc::new(SessionStore::new(db.clone()));
+    let a = &settings.auth;
+    let concurrency = if a.max_concurrent_hashes == 0 { BcryptHasher::default_concurrency() } else { a.max_concurrent_hashes };
+    let hasher: Arc<dyn PasswordHasher> = Arc::new(BcryptHasher::new(a.bcrypt_cost, concurrency));
+    let jwt = JwtCodec::new(&JwtSettings {
+        algorithm: JwtAlgorithm::parse(&a.jwt_algorithm).ok_or_else(|| StartupError::Auth("unknown jwt_algorithm".into()))?,
+        secret: a.jwt_secret.expose().as_bytes().to_vec(),
+        private_key_pem: read_key(&a.jwt_private_key_file)?,
+        public_key_pem: read_key(&a.jwt_public_key_file)?,
+        issuer: a.issuer.clone(),
+        audience: a.audience.clone(),
+        access_ttl: Duration::from_secs(a.access_token_ttl_secs),
+        leeway: Duration::from_secs(a.jwt_leeway_secs),
+    })
+    .map_err(|e| StartupError::Auth(e.to_string()))?;
+    let auth_settings = AuthSettings {
+        refresh_ttl: Duration::from_secs(a.refresh_token_ttl_secs),
+        status_cache_ttl: Duration::from_secs(a.revocation_check_secs),
+    };
+    let auth = AuthService::new(users.clone(), sessions.clone(), hasher.clone(), jwt, auth_settings)
+        .await
+        .map_err(|e| StartupError::Auth(e.to_string()))?;
+    let accounts = Accounts::new(users, sessions, hasher);
+    Ok(Services { db, accounts, auth: Arc::new(auth) })
+}
+
+/// Creates the `[bootstrap]` administrator if it is configured and absent.
+async fn bootstrap_admin(settings: &Settings, accounts: &Accounts) -> Result<(), StartupError> {
+    let (Some(email), Some(password)) = (&settings.bootstrap.admin_email, &settings.bootstrap.admin_password) else { return Ok(()) };
+    let input = Registration { email: email.clone(), password: password.expose().to_owned(), full_name: None };
+    match accounts.create(input, rivet_domain::Role::Admin).await {
+        Ok(user) => {
+            info!(user_id = %user.id, "created bootstrap administrator");
+            Ok(())
+        }
+        Err(rivet_domain::Error::Conflict(rivet_domain::Conflict::EmailTaken)) => Ok(()),
+        Err(e) => Err(StartupError::Bootstrap(e.to_string())),
+    }
+}
+
+/// A running application: the HTTP server bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+    services: Services,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).field("services", &self.services).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects, migrates, binds the listener and prepares the server. Port 0
+    /// binds a free port; [`Application::port`] tells which.
+    ///
+    /// # Errors
+    /// See [`StartupError`].
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let services = services(settings).await?;
+        bootstrap_admin(settings, &services.accounts).await?;
+        let addr = format!("{}:{}", settings.server.host, settings.server.port);
+        let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?.port();
+        let state = web::Data::new(AppState {
+            accounts: services.accounts.clone(),
+            auth: services.auth.clone(),
+            database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
+        });
+        let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(security_headers())
+                .wrap(RequestContext)
+                .app_data(state.clone())
+                .app_data(limits.clone())
+                .configure(rivet_http::configure)
+        })
+        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        let server = server.listen(listener).map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?.run();
+        Ok(Self { port, server, services })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// The wired services (tests reach the database through them).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]: stops accepting,
+    /// lets in-flight requests finish within `shutdown_timeout_secs`, then
+    /// closes the database pool.
+    ///
+    /// # Errors
+    /// I/O errors of the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.services.db.close();
+        if let Err(e) = &result {
+            warn!(error = %e, "server stopped with an error");
+        }
+        result
+    }
+}
+
+/// Headers every response carries.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+}

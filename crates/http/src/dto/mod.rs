@@ -1,0 +1,6 @@
+//! Request and response bodies, one module per resource. Request bodies
+//! refuse unknown fields, so a client can never set a field it does not own
+//! (`role`, `is_active`, `id`...) by adding it.
+
+pub mod auth;
+pub mod users;

@@ -1,0 +1,60 @@
+//! User bodies.
+
+use crate::extract::Patch;
+use chrono::{DateTime, Utc};
+use rivet_domain::User;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A user as the API shows it. No password hash, ever.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserBody {
+    pub id: Uuid,
+    pub email: String,
+    pub full_name: Option<String>,
+    pub role: String,
+    pub is_active: bool,
+    pub email_verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserBody {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id.0,
+            email: u.email.as_str().to_owned(),
+            full_name: u.full_name.map(|n| n.as_str().to_owned()),
+            role: u.role.as_str().to_owned(),
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// `PATCH /users/me`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateMe {
+    pub full_name: Patch<String>,
+    pub email: Patch<String>,
+}
+
+/// `POST /users/me/password`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// `PATCH /users/{id}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminUpdateUser {
+    pub full_name: Patch<String>,
+    pub role: Patch<String>,
+    pub is_active: Patch<bool>,
+}

@@ -1,0 +1,225 @@
+//! `ApiError`: every failure the API can answer with, and the one exhaustive
+//! mapping from failure to problem+json response.
+
+use crate::problem::{Problem, ProblemField};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use rivet_auth::AuthError;
+use rivet_domain::error::BoxError;
+use rivet_domain::{Conflict, Error as DomainError, RepoError, ValidationErrors};
+use tracing::error;
+
+/// Where a piece of invalid input was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    Body,
+    Query,
+    Path,
+    Header,
+}
+
+impl Location {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Body => "body",
+            Self::Query => "query",
+            Self::Path => "path",
+            Self::Header => "header",
+        }
+    }
+}
+
+/// Everything the API answers an error with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not parseable JSON or form data. → 400 `malformed_body`
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
+    /// No credentials were sent. → 401 `unauthenticated`
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Authentication or authorization failed. → 401 / 403 (see [`AuthError`]); storage → 503 / 500
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// A use case failed. → 404, 409, 422; storage → 503 / 500
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// No route matches the path. → 404 `not_found`
+    #[error("no such resource")]
+    RouteNotFound,
+    /// The path exists but not for this method. → 405 `method_not_allowed` with `Allow`
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: String },
+    /// The body is larger than allowed. → 413 `payload_too_large`
+    #[error("body exceeds {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// The body's content type is not the expected one. → 415 `unsupported_media_type`
+    #[error("expected {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// Input broke validation rules. → 422 `validation_failed`
+    #[error("validation failed")]
+    Invalid { location: Location, errors: ValidationErrors },
+    /// The input has a field the endpoint does not accept. → 422 `unknown_field`
+    #[error("unknown field {field}")]
+    UnknownField { location: Location, field: String },
+    /// A bug or an unexpected failure. → 500 `internal`
+    #[error("internal error")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    /// A body validation error from a domain field error list.
+    pub fn invalid_body(errors: ValidationErrors) -> Self {
+        Self::Invalid { location: Location::Body, errors }
+    }
+}
+
+/// Status, code, title and detail of a storage failure.
+fn repo_problem(e: &RepoError) -> Problem {
+    match e {
+        RepoError::Unavailable(_) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            "the service is temporarily unable to reach its database; retry shortly",
+        ),
+        RepoError::Conflict(c) => conflict_problem(*c),
+        RepoError::Internal(_) => internal_problem(),
+    }
+}
+
+fn conflict_problem(c: Conflict) -> Problem {
+    match c {
+        Conflict::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken", "Email taken", "an account with this email address already exists"),
+        Conflict::Concurrent => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the resource was changed concurrently; retry"),
+    }
+}
+
+fn internal_problem() -> Problem {
+    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an unexpected error occurred; it has been logged")
+}
+
+fn fields(location: Location, errors: &ValidationErrors) -> Vec<ProblemField> {
+    errors
+        .errors()
+        .iter()
+        .map(|e| ProblemField { location: location.as_str(), field: e.field.clone(), code: e.code, message: e.message.clone() })
+        .collect()
+}
+
+fn bearer_challenge(error: Option<&str>, description: &str) -> (HeaderName, HeaderValue) {
+    let value = match error {
+        Some(code) => format!("Bearer realm=\"rivet\", error=\"{code}\", error_description=\"{description}\""),
+        None => "Bearer realm=\"rivet\"".to_owned(),
+    };
+    (header::WWW_AUTHENTICATE, HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
+}
+
+fn auth_problem(e: &AuthError) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    match e {
+        AuthError::InvalidCredentials => (Problem::new(unauthorized, "invalid_credentials", "Invalid credentials", e.to_string()), vec![]),
+        AuthError::InvalidToken(why) => {
+            (Problem::new(unauthorized, "invalid_token", "Invalid token", *why), vec![bearer_challenge(Some("invalid_token"), why)])
+        }
+        AuthError::TokenExpired => (
+            Problem::new(unauthorized, "token_expired", "Token expired", e.to_string()),
+            vec![bearer_challenge(Some("invalid_token"), "the access token has expired")],
+        ),
+        AuthError::RefreshTokenReused => (Problem::new(unauthorized, "refresh_token_reused", "Refresh token reused", e.to_string()), vec![]),
+        AuthError::AccountDisabled => (Problem::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", e.to_string()), vec![]),
+        AuthError::Forbidden(_) => (Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()), vec![]),
+        AuthError::Repo(r) => (repo_problem(r), vec![]),
+        AuthError::Crypto(_) => (internal_problem(), vec![]),
+    }
+}
+
+impl ApiError {
+    fn problem(&self) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
+        let none = Vec::new();
+        match self {
+            Self::MalformedBody(why) => {
+                (Problem::new(StatusCode::BAD_REQUEST, "malformed_body", "Malformed body", format!("the body could not be parsed: {why}")), none)
+            }
+            Self::Unauthenticated => (
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", "send an access token as `Authorization: Bearer <token>`"),
+                vec![bearer_challenge(None, "")],
+            ),
+            Self::Auth(e) => auth_problem(e),
+            Self::Domain(e) => (
+                match e {
+                    DomainError::Validation(errors) => {
+                        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
+                        p.errors = fields(Location::Body, errors);
+                        p
+                    }
+                    DomainError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"),
+                    DomainError::Conflict(c) => conflict_problem(*c),
+                    DomainError::LastAdmin => Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string()),
+                    DomainError::Repo(r) => repo_problem(r),
+                    DomainError::Hashing(_) => internal_problem(),
+                },
+                none,
+            ),
+            Self::RouteNotFound => (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no resource at this path"), none),
+            Self::MethodNotAllowed { allow } => (
+                Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", format!("this resource accepts {allow}")),
+                HeaderValue::from_str(allow).map(|v| vec![(header::ALLOW, v)]).unwrap_or_default(),
+            ),
+            Self::PayloadTooLarge { limit } => (
+                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large", format!("the body must be at most {limit} bytes")),
+                none,
+            ),
+            Self::UnsupportedMediaType { expected } => (
+                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", format!("send the body as {expected}")),
+                none,
+            ),
+            Self::Invalid { location, errors } => {
+                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
+                p.errors = fields(*location, errors);
+                (p, none)
+            }
+            Self::UnknownField { location, field } => {
+                let mut p = Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_field",
+                    "Unknown field",
+                    format!("`{field}` is not a field this endpoint accepts"),
+                );
+                p.errors = vec![ProblemField { location: location.as_str(), field: field.clone(), code: "unknown_field", message: "is not accepted here".into() }];
+                (p, none)
+            }
+            Self::Internal(_) => (internal_problem(), none),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.problem().0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (problem, mut headers) = self.problem();
+        if problem.status >= 500 {
+            error!(error = %chain(self), code = problem.code, "request failed");
+        }
+        if problem.status == 503 {
+            headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        problem.into_response(headers)
+    }
+}
+
+/// The error and all its causes, for logs only.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,47 @@
+//! The bearer-token principal.
+
+use crate::context;
+use crate::error::ApiError;
+use crate::state::AppState;
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use rivet_auth::{AuthError, Principal};
+
+/// The authenticated caller. Without an `Authorization` header the request
+/// is refused with 401 `unauthenticated`; a bad, expired or revoked token
+/// with 401 `invalid_token` / `token_expired`.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated(pub Principal);
+
+/// The token of an `Authorization: Bearer <token>` header.
+///
+/// # Errors
+/// `Unauthenticated` when absent; `invalid_token` for another scheme.
+pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Err(ApiError::Unauthenticated) };
+    let value = value.to_str().map_err(|_| AuthError::InvalidToken("the Authorization header is not valid"))?;
+    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::InvalidToken("expected `Authorization: Bearer <token>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::InvalidToken("expected `Authorization: Bearer <token>`").into());
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token?;
+            let state = state.ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
+            let principal = state.auth.authenticate(&token).await?;
+            context::record_user(&principal.user_id);
+            Ok(Authenticated(principal))
+        })
+    }
+}

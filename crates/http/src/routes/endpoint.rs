@@ -1,0 +1,75 @@
+//! A resource builder that remembers its methods, so a request with any other
+//! method gets 405 problem+json with an `Allow` header listing them.
+
+use crate::context::panicked;
+use crate::error::ApiError;
+use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
+use futures_util::FutureExt;
+use futures_util::future::LocalBoxFuture;
+use std::panic::AssertUnwindSafe;
+
+/// A handler whose panics become a logged 500 problem answered in the
+/// request's own context (request id, span), leaving the worker running.
+#[derive(Clone)]
+struct Guarded<F>(F);
+
+impl<F, Args> Handler<Args> for Guarded<F>
+where
+    F: Handler<Args>,
+    F::Future: 'static,
+    Args: 'static,
+{
+    type Output = Result<F::Output, ApiError>;
+    type Future = LocalBoxFuture<'static, Self::Output>;
+
+    fn call(&self, args: Args) -> Self::Future {
+        let handler = self.0.clone();
+        async move { AssertUnwindSafe(async move { handler.call(args).await }).catch_unwind().await.map_err(|p| panicked(p.as_ref())) }
+            .boxed_local()
+    }
+}
+
+/// Builds one path's `Resource`.
+#[allow(missing_debug_implementations)] // actix's `Resource` is not Debug
+pub struct Endpoint {
+    resource: Resource,
+    allow: Vec<&'static str>,
+}
+
+macro_rules! method {
+    ($name:ident, $route:ident, $verb:literal) => {
+        /// Routes this method to `handler`.
+        pub fn $name<F, Args>(mut self, handler: F) -> Self
+        where
+            F: Handler<Args>,
+            Args: FromRequest + 'static,
+            F::Output: Responder + 'static,
+        {
+            self.resource = self.resource.route(web::$route().to(Guarded(handler)));
+            self.allow.push($verb);
+            self
+        }
+    };
+}
+
+impl Endpoint {
+    /// A new endpoint at `path`.
+    pub fn new(path: &str) -> Self {
+        Self { resource: web::resource(path), allow: Vec::new() }
+    }
+
+    method!(get, get, "GET");
+    method!(post, post, "POST");
+    method!(put, put, "PUT");
+    method!(patch, patch, "PATCH");
+    method!(delete, delete, "DELETE");
+
+    /// The finished resource.
+    pub fn build(self) -> Resource {
+        let allow = self.allow.join(", ");
+        self.resource.default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) }
+        }))
+    }
+}

@@ -1,0 +1,74 @@
+//! `/api/v1/users`: the caller's own account, and administration of others.
+
+use super::Endpoint;
+use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody};
+use crate::error::ApiError;
+use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::state::AppState;
+use actix_web::{HttpResponse, web};
+use rivet_auth::Permission;
+use rivet_domain::accounts::{AdminPatch, ProfilePatch};
+use rivet_domain::{UserId, ValidationErrors};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Endpoint::new("/me").get(me).patch(update_me).delete(delete_me).build())
+        .service(Endpoint::new("/me/password").post(change_password).build())
+        .service(Endpoint::new("/{id}").get(get_user).patch(update_user).delete(delete_user).build());
+}
+
+async fn me(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<UserBody>, ApiError> {
+    Ok(web::Json(state.accounts.get(who.0.user_id).await?.into()))
+}
+
+async fn update_me(state: web::Data<AppState>, who: Authenticated, body: Json<UpdateMe>) -> Result<web::Json<UserBody>, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let email = errors.check("email", non_null("email", body.0.email)).flatten();
+    errors.into_result().map_err(ApiError::invalid_body)?;
+    let patch = ProfilePatch { full_name: body.0.full_name.into_option(), email };
+    Ok(web::Json(state.accounts.update_profile(who.0.user_id, patch).await?.into()))
+}
+
+async fn delete_me(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete(who.0.user_id).await?;
+    state.auth.forget_user(who.0.user_id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn change_password(state: web::Data<AppState>, who: Authenticated, body: Json<ChangePassword>) -> Result<HttpResponse, ApiError> {
+    let p = who.0;
+    state.accounts.change_password(p.user_id, Some(p.session_id), &body.0.current_password, &body.0.new_password).await?;
+    state.auth.forget_user(p.user_id);
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn get_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<UserBody>, ApiError> {
+    who.0.require(Permission::UsersRead)?;
+    let id = UserId(path_id(&id)?);
+    Ok(web::Json(state.accounts.get(id).await?.into()))
+}
+
+async fn update_user(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+    body: Json<AdminUpdateUser>,
+) -> Result<web::Json<UserBody>, ApiError> {
+    who.0.require(Permission::UsersWrite)?;
+    let id = UserId(path_id(&id)?);
+    let AdminUpdateUser { full_name, role, is_active } = body.0;
+    let mut errors = ValidationErrors::new();
+    let role = errors.check("role", non_null("role", role)).flatten();
+    let is_active = errors.check("is_active", non_null("is_active", is_active)).flatten();
+    errors.into_result().map_err(ApiError::invalid_body)?;
+    let user = state.accounts.admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }).await?;
+    state.auth.forget_user(id);
+    Ok(web::Json(user.into()))
+}
+
+async fn delete_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::UsersWrite)?;
+    let id = UserId(path_id(&id)?);
+    state.accounts.delete(id).await?;
+    state.auth.forget_user(id);
+    Ok(HttpResponse::NoContent().finish())
+}

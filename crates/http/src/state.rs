@@ -1,0 +1,34 @@
+//! What handlers share: the use cases and the limits.
+
+use rivet_auth::AuthService;
+use rivet_domain::Accounts;
+use rivet_domain::ports::HealthCheck;
+use std::sync::Arc;
+
+/// The application's use cases, registered as `web::Data<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    pub accounts: Accounts,
+    pub auth: Arc<AuthService>,
+    /// The primary database, for readiness.
+    pub database: Arc<dyn HealthCheck>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("auth", &self.auth).finish_non_exhaustive()
+    }
+}
+
+/// Request limits, registered as `web::Data<HttpLimits>`.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpLimits {
+    /// Largest accepted JSON (or form) body.
+    pub max_json_bytes: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self { max_json_bytes: 1024 * 1024 }
+    }
+}

@@ -1,0 +1,53 @@
+//! The inward dependency rule, read from `cargo metadata`: domain depends on
+//! none of our crates; persistence and auth on domain only; http on domain
+//! and auth; api-server on all of them.
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn our_dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    let meta: Value = serde_json::from_slice(&out.stdout).unwrap();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .filter_map(|d| d["name"].as_str())
+                .filter(|n| n.starts_with("rivet-"))
+                .map(str::to_owned)
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn crates_depend_only_inward() {
+    let deps = our_dependencies();
+    let allowed: [(&str, &[&str]); 5] = [
+        ("rivet-domain", &[]),
+        ("rivet-persistence", &["rivet-domain"]),
+        ("rivet-auth", &["rivet-domain"]),
+        ("rivet-http", &["rivet-domain", "rivet-auth"]),
+        ("rivet-api-server", &["rivet-domain", "rivet-persistence", "rivet-auth", "rivet-http"]),
+    ];
+    for (krate, may_use) in allowed {
+        let actual = deps.get(krate).unwrap_or_else(|| panic!("{krate} is a workspace member"));
+        let may_use: BTreeSet<String> = may_use.iter().map(|s| (*s).to_owned()).collect();
+        let outward: Vec<&String> = actual.difference(&may_use).collect();
+        assert!(outward.is_empty(), "{krate} depends outward on {outward:?}; it may use only {may_use:?}");
+    }
+    assert!(deps["rivet-api-server"].len() == 4, "api-server wires every crate: {:?}", deps["rivet-api-server"]);
+}
