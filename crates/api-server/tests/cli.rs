@@ -1,0 +1,241 @@
+//! The `rivet` binary as an operator uses it: subcommands, configuration
+//! layering and refusals, zero-setup start, PostgreSQL from `DATABASE_URL`,
+//! and graceful shutdown on SIGTERM.
+
+use rivet_persistence::testing::TestDatabase;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rivet");
+const STRONG_SECRET: &str = "a-production-secret-of-at-least-32-bytes!";
+
+/// `rivet` in `dir` with an empty environment plus `vars`.
+fn rivet(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).current_dir(dir).env_clear().envs(vars.iter().copied());
+    cmd
+}
+
+fn run(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    rivet(dir, args, vars).output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_dir() -> tempdir::Dir {
+    tempdir::Dir::new()
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new() -> Self {
+            let p = std::env::temp_dir().join(format!("rivet_cli_{}", uuid::Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&p).unwrap();
+            Self(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+#[test]
+fn every_subcommand_explains_itself() {
+    let dir = temp_dir();
+    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["user", "create", "--help"], &["config", "check", "--help"]] {
+        let out = run(&dir.0, args, &[]);
+        assert!(out.status.success(), "{args:?} --help failed: {}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("Usage"), "{args:?}: {}", text(&out.stdout));
+    }
+    assert!(text(&run(&dir.0, &["--help"], &[]).stdout).contains("config"));
+}
+
+#[test]
+fn config_check_prints_the_layered_configuration_with_secrets_masked() {
+    let dir = temp_dir();
+    std::fs::create_dir_all(dir.0.join("config")).unwrap();
+    std::fs::write(dir.0.join("config/development.toml"), "[server]\nport = 7000\nworkers = 3\n").unwrap();
+    let vars = [
+        ("RIVET__SERVER__PORT", "9000"),
+        ("RIVET__AUTH__JWT_SECRET", "an-env-secret-that-must-not-print"),
+        ("RIVET__DATABASE__URL", "sqlite://ignored.db"),
+        ("DATABASE_URL", "postgres://app:hunter2@db.internal:5432/rivet"),
+    ];
+    let out = run(&dir.0, &["config", "check"], &vars);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cfg: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
+    assert_eq!(cfg["server"]["port"], 9000, "environment beats files");
+    assert_eq!(cfg["server"]["workers"], 3, "config/{{env}}.toml beats the compiled defaults");
+    assert_eq!(cfg["database"]["url"], "postgres://app:********@db.internal:5432/rivet", "DATABASE_URL wins, password masked");
+    assert_eq!(cfg["auth"]["jwt_secret"], "********");
+    assert!(!stdout.contains("hunter2") && !stdout.contains("must-not-print"));
+}
+
+#[test]
+fn production_refuses_unsafe_settings_with_a_one_line_reason() {
+    let dir = temp_dir();
+    let prod = ("RIVET_ENV", "production");
+    let pg = ("DATABASE_URL", "postgres://app@db.internal/rivet");
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[prod, pg], "development default"),
+        (&[prod, pg, ("RIVET__AUTH__JWT_SECRET", "short")], "shorter than 32 bytes"),
+        (&[prod, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET)], "SQLite"),
+    ];
+    for (vars, reason) in cases {
+        let out = run(&dir.0, &["config", "check"], vars);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{vars:?} must be refused");
+        assert!(stderr.contains(reason), "{vars:?}: expected {reason:?} in {stderr:?}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr:?}");
+    }
+    let allowed = run(&dir.0, &["config", "check"], &[prod, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SERVER__ALLOW_SQLITE_IN_PRODUCTION", "true")]);
+    assert!(allowed.status.success(), "{}", text(&allowed.stderr));
+    let json_log = run(&dir.0, &["config", "check"], &[prod, pg, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SOMETHING__NEW", "1")]);
+    let line = text(&json_log.stderr);
+    let first: serde_json::Value = serde_json::from_str(line.lines().next().unwrap_or_default()).expect("production logs are JSON lines");
+    assert_eq!(first["level"], "WARN", "{line}");
+}
+
+#[test]
+fn unknown_keys_warn_and_invalid_values_fail_naming_the_key() {
+    let dir = temp_dir();
+    let out = run(&dir.0, &["config", "check"], &[("RIVET__SERVER__FROM_THE_FUTURE", "1"), ("RIVET__NEWSECTION__KEY", "x")]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "unknown keys are not fatal: {stderr}");
+    assert!(stderr.contains("server.from_the_future") && stderr.contains("newsection"), "{stderr}");
+    for (key, value, named) in [("RIVET__SERVER__PORT", "eighty", "server.port"), ("RIVET__AUTH__BCRYPT_COST", "99", "bcrypt_cost"), ("RIVET_ENV", "staging", "RIVET_ENV")] {
+        let out = run(&dir.0, &["config", "check"], &[(key, value)]);
+        assert!(!out.status.success(), "{key}={value} must fail");
+        assert!(text(&out.stderr).contains(named), "{key}: {}", text(&out.stderr));
+    }
+}
+
+fn migrate_and_create_users(url: &str) {
+    let dir = temp_dir();
+    let vars = [("DATABASE_URL", url), ("RIVET_ENV", "test")];
+    let first = run(&dir.0, &["migrate"], &vars);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("applied 1 migration"), "{}", text(&first.stdout));
+    let again = run(&dir.0, &["migrate"], &vars);
+    assert!(text(&again.stdout).contains("applied 0 migration"), "{}", text(&again.stdout));
+    let created = run(&dir.0, &["user", "create", "--email", "Root@Example.com", "--password", "operator chosen secret", "--role", "admin"], &vars);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("created admin root@example.com"), "{}", text(&created.stdout));
+    let duplicate = run(&dir.0, &["user", "create", "--email", "root@example.com", "--password", "operator chosen secret"], &vars);
+    assert!(!duplicate.status.success() && text(&duplicate.stderr).contains("already registered"), "{}", text(&duplicate.stderr));
+    let weak = run(&dir.0, &["user", "create", "--email", "x@example.com", "--password", "password"], &vars);
+    assert!(!weak.status.success() && text(&weak.stderr).contains("password"), "{}", text(&weak.stderr));
+}
+
+#[test]
+fn migrate_and_user_create_on_sqlite() {
+    let db = TestDatabase::sqlite().unwrap();
+    migrate_and_create_users(db.url());
+}
+
+#[test]
+fn migrate_and_user_create_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(TestDatabase::postgres(&postgres_admin_url())).unwrap_or_else(|e| panic!("{e}"));
+    migrate_and_create_users(db.url());
+}
+
+/// A started server: its stderr lines arrive on a channel.
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Server {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("rivet starts");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Self { child, lines, seen: Vec::new() }
+    }
+
+    /// Waits for a log line containing `needle`; returns it.
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        }
+        panic!("no log line with {needle:?} within 30 s; saw: {:#?}", self.seen);
+    }
+
+    /// Sends SIGTERM and returns whether the process exited successfully within 15 s.
+    fn terminate(mut self) -> bool {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Some(exit) = self.child.try_wait().unwrap() {
+                return exit.success();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        false
+    }
+}
+
+fn ready(base: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(format!("{base}/health/ready")).await.expect("the server answers");
+        assert_eq!(r.status().as_u16(), 200);
+        r.json().await.unwrap()
+    })
+}
+
+#[test]
+fn with_nothing_configured_it_serves_sqlite_on_port_8080_and_stops_cleanly_on_sigterm() {
+    assert!(std::net::TcpListener::bind("127.0.0.1:8080").is_ok(), "port 8080 must be free for this test (stop whatever listens there)");
+    let dir = temp_dir();
+    let mut server = Server::start(rivet(&dir.0, &[], &[]));
+    let line = server.wait_for("listening on");
+    assert!(line.contains("http://127.0.0.1:8080"), "the log names the address: {line}");
+    assert!(dir.0.join("data/rivet.db").exists(), "the SQLite database is created under ./data/");
+    assert_eq!(ready("http://127.0.0.1:8080")["checks"]["database"], "ok");
+    assert!(server.terminate(), "SIGTERM ends the server with exit status 0");
+}
+
+#[test]
+fn database_url_runs_the_same_binary_on_postgres() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(TestDatabase::postgres(&postgres_admin_url())).unwrap_or_else(|e| panic!("{e}"));
+    let dir = temp_dir();
+    let mut server = Server::start(rivet(&dir.0, &["serve"], &[("DATABASE_URL", db.url()), ("RIVET__SERVER__PORT", "0"), ("RIVET_ENV", "test"), ("RUST_LOG", "info")]));
+    server.wait_for("applied migrations");
+    let line = server.wait_for("listening on");
+    let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).expect("an address").to_owned();
+    assert_eq!(ready(&base)["checks"]["database"], "ok");
+    assert!(line.contains("postgres"), "the log names the backend: {line}");
+    assert!(!dir.0.join("data").exists(), "no SQLite file when PostgreSQL is configured");
+    assert!(server.terminate());
+}
