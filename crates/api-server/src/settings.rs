@@ -341,7 +341,10 @@ mod tests {
         let out = serde_json::to_string(&s).unwrap();
         assert!(!out.contains(DEV_JWT_SECRET));
         assert!(!format!("{s:?}").contains(DEV_JWT_SECRET));
-        assert_eq!(mask_url("postgres://app:hunter2@db:5432/rivet?sslmode=require"), "postgres://app:********@db:5432/rivet?sslmode=require");
+        assert_eq!(
+            mask_url("postgres://app:hunter2@db:5432/rivet?sslmode=require"),
+            "postgres://app:********@db:5432/rivet?sslmode=require"
+        );
         assert_eq!(mask_url("sqlite://data/rivet.db"), "sqlite://data/rivet.db");
     }
 }

@@ -49,9 +49,7 @@ pub fn db_options(settings: &Settings) -> DbOptions {
 }
 
 fn read_key(path: &Option<std::path::PathBuf>) -> Result<Option<Vec<u8>>, StartupError> {
-    path.as_ref()
-        .map(|p| std::fs::read(p).map_err(|e| StartupError::Auth(format!("cannot read {}: {e}", p.display()))))
-        .transpose()
+    path.as_ref().map(|p| std::fs::read(p).map_err(|e| StartupError::Auth(format!("cannot read {}: {e}", p.display())))).transpose()
 }
 
 /// Connects (and migrates, unless turned off) the database and wires the use cases.

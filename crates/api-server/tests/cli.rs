@@ -55,7 +55,9 @@ fn postgres_admin_url() -> String {
 #[test]
 fn every_subcommand_explains_itself() {
     let dir = temp_dir();
-    for args in [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["user", "create", "--help"], &["config", "check", "--help"]] {
+    for args in
+        [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["user", "create", "--help"], &["config", "check", "--help"]]
+    {
         let out = run(&dir.0, args, &[]);
         assert!(out.status.success(), "{args:?} --help failed: {}", text(&out.stderr));
         assert!(text(&out.stdout).contains("Usage"), "{args:?}: {}", text(&out.stdout));
@@ -102,9 +104,14 @@ fn production_refuses_unsafe_settings_with_a_one_line_reason() {
         assert!(stderr.contains(reason), "{vars:?}: expected {reason:?} in {stderr:?}");
         assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr:?}");
     }
-    let allowed = run(&dir.0, &["config", "check"], &[prod, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SERVER__ALLOW_SQLITE_IN_PRODUCTION", "true")]);
+    let allowed = run(
+        &dir.0,
+        &["config", "check"],
+        &[prod, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SERVER__ALLOW_SQLITE_IN_PRODUCTION", "true")],
+    );
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
-    let json_log = run(&dir.0, &["config", "check"], &[prod, pg, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SOMETHING__NEW", "1")]);
+    let json_log =
+        run(&dir.0, &["config", "check"], &[prod, pg, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SOMETHING__NEW", "1")]);
     let line = text(&json_log.stderr);
     let first: serde_json::Value = serde_json::from_str(line.lines().next().unwrap_or_default()).expect("production logs are JSON lines");
     assert_eq!(first["level"], "WARN", "{line}");
@@ -117,7 +124,11 @@ fn unknown_keys_warn_and_invalid_values_fail_naming_the_key() {
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "unknown keys are not fatal: {stderr}");
     assert!(stderr.contains("server.from_the_future") && stderr.contains("newsection"), "{stderr}");
-    for (key, value, named) in [("RIVET__SERVER__PORT", "eighty", "server.port"), ("RIVET__AUTH__BCRYPT_COST", "99", "bcrypt_cost"), ("RIVET_ENV", "staging", "RIVET_ENV")] {
+    for (key, value, named) in [
+        ("RIVET__SERVER__PORT", "eighty", "server.port"),
+        ("RIVET__AUTH__BCRYPT_COST", "99", "bcrypt_cost"),
+        ("RIVET_ENV", "staging", "RIVET_ENV"),
+    ] {
         let out = run(&dir.0, &["config", "check"], &[(key, value)]);
         assert!(!out.status.success(), "{key}={value} must fail");
         assert!(text(&out.stderr).contains(named), "{key}: {}", text(&out.stderr));
@@ -132,7 +143,8 @@ fn migrate_and_create_users(url: &str) {
     assert!(text(&first.stdout).contains("applied 1 migration"), "{}", text(&first.stdout));
     let again = run(&dir.0, &["migrate"], &vars);
     assert!(text(&again.stdout).contains("applied 0 migration"), "{}", text(&again.stdout));
-    let created = run(&dir.0, &["user", "create", "--email", "Root@Example.com", "--password", "operator chosen secret", "--role", "admin"], &vars);
+    let created =
+        run(&dir.0, &["user", "create", "--email", "Root@Example.com", "--password", "operator chosen secret", "--role", "admin"], &vars);
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(text(&created.stdout).contains("created admin root@example.com"), "{}", text(&created.stdout));
     let duplicate = run(&dir.0, &["user", "create", "--email", "root@example.com", "--password", "operator chosen secret"], &vars);
@@ -230,7 +242,11 @@ fn database_url_runs_the_same_binary_on_postgres() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(TestDatabase::postgres(&postgres_admin_url())).unwrap_or_else(|e| panic!("{e}"));
     let dir = temp_dir();
-    let mut server = Server::start(rivet(&dir.0, &["serve"], &[("DATABASE_URL", db.url()), ("RIVET__SERVER__PORT", "0"), ("RIVET_ENV", "test"), ("RUST_LOG", "info")]));
+    let mut server = Server::start(rivet(
+        &dir.0,
+        &["serve"],
+        &[("DATABASE_URL", db.url()), ("RIVET__SERVER__PORT", "0"), ("RIVET_ENV", "test"), ("RUST_LOG", "info")],
+    ));
     server.wait_for("applied migrations");
     let line = server.wait_for("listening on");
     let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).expect("an address").to_owned();

@@ -110,7 +110,9 @@ impl JwtCodec {
     /// # Errors
     /// [`KeyError`] when a required key is missing or unreadable.
     pub fn new(s: &JwtSettings) -> Result<Self, KeyError> {
-        let pem = |k: &Option<Vec<u8>>, which: &str| k.clone().ok_or_else(|| KeyError(format!("{which} key file is required for {:?}", s.algorithm)));
+        let pem = |k: &Option<Vec<u8>>, which: &str| {
+            k.clone().ok_or_else(|| KeyError(format!("{which} key file is required for {:?}", s.algorithm)))
+        };
         let bad = |e: jsonwebtoken::errors::Error| KeyError(e.to_string());
         let (encoding, decoding) = match s.algorithm {
             JwtAlgorithm::Hs256 => (EncodingKey::from_secret(&s.secret), DecodingKey::from_secret(&s.secret)),
@@ -252,12 +254,8 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_algorithm_is_rejected_even_with_the_right_secret() {
         let c = codec();
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS512),
-            &claims(&c),
-            &EncodingKey::from_secret(&settings().secret),
-        )
-        .unwrap();
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(&c), &EncodingKey::from_secret(&settings().secret)).unwrap();
         assert!(matches!(c.verify(&token), Err(AuthError::InvalidToken(m)) if m.contains("algorithm")));
     }
 

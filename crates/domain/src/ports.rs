@@ -75,13 +75,7 @@ pub trait SessionRepository: Send + Sync {
     async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError>;
 
     /// Ends every live session of a user, except `keep`. Returns how many ended.
-    async fn revoke_all(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-        reason: RevokeReason,
-        now: Timestamp,
-    ) -> Result<u64, RepoError>;
+    async fn revoke_all(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64, RepoError>;
 
     /// The session's state and its user's current state, in one round trip.
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError>;

@@ -11,10 +11,10 @@
 //!   answered with a 500 problem; the worker carries on.
 
 use crate::error::ApiError;
+use actix_web::Error;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::Error;
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use std::panic::AssertUnwindSafe;
@@ -102,11 +102,7 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
-        let id = req
-            .headers()
-            .get(REQUEST_ID)
-            .and_then(accepted_id)
-            .unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
+        let id = req.headers().get(REQUEST_ID).and_then(accepted_id).unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
         let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
         let span = info_span!(
             "http.request",

@@ -91,7 +91,9 @@ fn repo_problem(e: &RepoError) -> Problem {
 
 fn conflict_problem(c: Conflict) -> Problem {
     match c {
-        Conflict::EmailTaken => Problem::new(StatusCode::CONFLICT, "email_taken", "Email taken", "an account with this email address already exists"),
+        Conflict::EmailTaken => {
+            Problem::new(StatusCode::CONFLICT, "email_taken", "Email taken", "an account with this email address already exists")
+        }
         Conflict::Concurrent => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the resource was changed concurrently; retry"),
     }
 }
@@ -127,7 +129,9 @@ fn auth_problem(e: &AuthError) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
             Problem::new(unauthorized, "token_expired", "Token expired", e.to_string()),
             vec![bearer_challenge(Some("invalid_token"), "the access token has expired")],
         ),
-        AuthError::RefreshTokenReused => (Problem::new(unauthorized, "refresh_token_reused", "Refresh token reused", e.to_string()), vec![]),
+        AuthError::RefreshTokenReused => {
+            (Problem::new(unauthorized, "refresh_token_reused", "Refresh token reused", e.to_string()), vec![])
+        }
         AuthError::AccountDisabled => (Problem::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", e.to_string()), vec![]),
         AuthError::Forbidden(_) => (Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()), vec![]),
         AuthError::Repo(r) => (repo_problem(r), vec![]),
@@ -139,18 +143,25 @@ impl ApiError {
     fn problem(&self) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
         let none = Vec::new();
         match self {
-            Self::MalformedBody(why) => {
-                (Problem::new(StatusCode::BAD_REQUEST, "malformed_body", "Malformed body", format!("the body could not be parsed: {why}")), none)
-            }
+            Self::MalformedBody(why) => (
+                Problem::new(StatusCode::BAD_REQUEST, "malformed_body", "Malformed body", format!("the body could not be parsed: {why}")),
+                none,
+            ),
             Self::Unauthenticated => (
-                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", "send an access token as `Authorization: Bearer <token>`"),
+                Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Authentication required",
+                    "send an access token as `Authorization: Bearer <token>`",
+                ),
                 vec![bearer_challenge(None, "")],
             ),
             Self::Auth(e) => auth_problem(e),
             Self::Domain(e) => (
                 match e {
                     DomainError::Validation(errors) => {
-                        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
+                        let mut p =
+                            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
                         p.errors = fields(Location::Body, errors);
                         p
                     }
@@ -164,15 +175,30 @@ impl ApiError {
             ),
             Self::RouteNotFound => (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no resource at this path"), none),
             Self::MethodNotAllowed { allow } => (
-                Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed", format!("this resource accepts {allow}")),
+                Problem::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "method_not_allowed",
+                    "Method not allowed",
+                    format!("this resource accepts {allow}"),
+                ),
                 HeaderValue::from_str(allow).map(|v| vec![(header::ALLOW, v)]).unwrap_or_default(),
             ),
             Self::PayloadTooLarge { limit } => (
-                Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large", format!("the body must be at most {limit} bytes")),
+                Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "Payload too large",
+                    format!("the body must be at most {limit} bytes"),
+                ),
                 none,
             ),
             Self::UnsupportedMediaType { expected } => (
-                Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", format!("send the body as {expected}")),
+                Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "Unsupported media type",
+                    format!("send the body as {expected}"),
+                ),
                 none,
             ),
             Self::Invalid { location, errors } => {
@@ -187,7 +213,12 @@ impl ApiError {
                     "Unknown field",
                     format!("`{field}` is not a field this endpoint accepts"),
                 );
-                p.errors = vec![ProblemField { location: location.as_str(), field: field.clone(), code: "unknown_field", message: "is not accepted here".into() }];
+                p.errors = vec![ProblemField {
+                    location: location.as_str(),
+                    field: field.clone(),
+                    code: "unknown_field",
+                    message: "is not accepted here".into(),
+                }];
                 (p, none)
             }
             Self::Internal(_) => (internal_problem(), none),

@@ -181,11 +181,9 @@ impl Database {
             Backend::Sqlite => {
                 let path = sqlite_path(&opts.url).to_owned();
                 let in_memory = path == ":memory:" || path.is_empty();
-                if !in_memory {
-                    if let Some(dir) = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir)
-                            .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
-                    }
+                let parent = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty());
+                if let Some(dir) = parent.filter(|_| !in_memory) {
+                    std::fs::create_dir_all(dir).map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 }
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(sqlite_setup);
@@ -252,10 +250,8 @@ impl Database {
 macro_rules! lock {
     ($conn:expr, $name:expr) => {{
         use $crate::schema::advisory_locks as al;
-        let updated = ::diesel::update(al::table.filter(al::name.eq($name)))
-            .set(al::acquisitions.eq(al::acquisitions + 1i64))
-            .execute($conn)
-            .await?;
+        let updated =
+            ::diesel::update(al::table.filter(al::name.eq($name))).set(al::acquisitions.eq(al::acquisitions + 1i64)).execute($conn).await?;
         if updated != 1 {
             return Err($crate::Error::Corrupt(format!("advisory lock row {:?} is missing", $name)));
         }

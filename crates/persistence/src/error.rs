@@ -62,9 +62,7 @@ impl From<Error> for RepoError {
             },
             Error::Query(ref q) if is_unavailable(q) => RepoError::Unavailable(Box::new(e)),
             Error::Pool(_) | Error::Connect(_) => RepoError::Unavailable(Box::new(e)),
-            Error::Query(_) | Error::Url(_) | Error::Setup(_) | Error::Migration(_) | Error::Corrupt(_) => {
-                RepoError::Internal(Box::new(e))
-            }
+            Error::Query(_) | Error::Url(_) | Error::Setup(_) | Error::Migration(_) | Error::Corrupt(_) => RepoError::Internal(Box::new(e)),
         }
     }
 }

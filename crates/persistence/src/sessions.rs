@@ -76,12 +76,8 @@ impl SessionStore {
             if let Some(t) = fresh {
                 return Ok(Consumed::Fresh(record(t)));
             }
-            let used: Option<TokenTuple> = refresh_tokens::table
-                .filter(refresh_tokens::token_hash.eq(&hash.0))
-                .select(cols)
-                .first(conn)
-                .await
-                .optional()?;
+            let used: Option<TokenTuple> =
+                refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&hash.0)).select(cols).first(conn).await.optional()?;
             Ok(used.map_or(Consumed::Unknown, |t| Consumed::AlreadyUsed(record(t))))
         })
     }
@@ -181,7 +177,13 @@ impl SessionRepository for SessionStore {
     }
 
     #[instrument(skip_all)]
-    async fn add_refresh_token(&self, session: SessionId, hash: &RefreshTokenHash, now: Timestamp, expires_at: Timestamp) -> Result<(), RepoError> {
+    async fn add_refresh_token(
+        &self,
+        session: SessionId,
+        hash: &RefreshTokenHash,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), RepoError> {
         Ok(self.add_token(session, hash, now, expires_at).await?)
     }
 

@@ -46,29 +46,17 @@ impl UserStore {
     async fn insert_row(&self, user: &NewUser) -> Result<User> {
         let row = NewUserRow::from(user);
         with_conn!(self.db, |conn| {
-            diesel::insert_into(users::table)
-                .values(&row)
-                .returning(UserRow::as_returning())
-                .get_result(conn)
-                .await?
-                .into_user()
+            diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?.into_user()
         })
     }
 
     async fn find_row(&self, id: UserId) -> Result<Option<UserRow>> {
-        with_conn!(self.db, |conn| {
-            Ok(users::table.find(DbUuid(id.0)).select(UserRow::as_select()).first(conn).await.optional()?)
-        })
+        with_conn!(self.db, |conn| Ok(users::table.find(DbUuid(id.0)).select(UserRow::as_select()).first(conn).await.optional()?))
     }
 
     async fn find_row_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
         with_conn!(self.db, |conn| {
-            Ok(users::table
-                .filter(users::email.eq(email.as_str()))
-                .select(UserRow::as_select())
-                .first(conn)
-                .await
-                .optional()?)
+            Ok(users::table.filter(users::email.eq(email.as_str())).select(UserRow::as_select()).first(conn).await.optional()?)
         })
     }
 

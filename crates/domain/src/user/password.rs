@@ -27,11 +27,7 @@ impl Password {
     pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, FieldError> {
         let chars = raw.chars().count();
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
-            return Err(FieldError::new(
-                "password",
-                "length",
-                format!("must be {} to {} characters", Self::MIN_CHARS, Self::MAX_CHARS),
-            ));
+            return Err(FieldError::new("password", "length", format!("must be {} to {} characters", Self::MIN_CHARS, Self::MAX_CHARS)));
         }
         let lowered = raw.to_lowercase();
         if COMMON.contains(lowered.as_str()) {

@@ -27,9 +27,7 @@ pub(crate) fn tokens(pair: TokenPair) -> HttpResponse {
 async fn register(state: web::Data<AppState>, body: Json<Register>) -> Result<HttpResponse, ApiError> {
     let Register { email, password, full_name } = body.0;
     let user = state.accounts.register(Registration { email, password, full_name }).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((LOCATION, format!("{API_PREFIX}/users/{}", user.id)))
-        .json(UserBody::from(user)))
+    Ok(HttpResponse::Created().insert_header((LOCATION, format!("{API_PREFIX}/users/{}", user.id))).json(UserBody::from(user)))
 }
 
 async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResponse, ApiError> {

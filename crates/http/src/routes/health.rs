@@ -31,12 +31,17 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         Err(_) => Some(format!("no answer within {READY_TIMEOUT:?}")),
     };
     match failure {
-        None => HttpResponse::Ok()
-            .insert_header((CACHE_CONTROL, "no-store"))
-            .json(json!({ "status": "ok", "checks": { "database": "ok" } })),
+        None => {
+            HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({ "status": "ok", "checks": { "database": "ok" } }))
+        }
         Some(why) => {
             warn!(reason = %why, "readiness check failed: database");
-            let mut p = Problem::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable", "the database is not answering");
+            let mut p = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Service unavailable",
+                "the database is not answering",
+            );
             p.extensions.insert("checks".into(), json!({ "database": "unavailable" }));
             p.into_response(vec![(RETRY_AFTER, HeaderValue::from_static("5")), (CACHE_CONTROL, HeaderValue::from_static("no-store"))])
         }

@@ -31,7 +31,9 @@ fn grant_failure(e: AuthError) -> Result<HttpResponse, ApiError> {
     match e {
         AuthError::InvalidCredentials => Ok(oauth_error("invalid_grant", "incorrect username or password")),
         AuthError::AccountDisabled => Ok(oauth_error("invalid_grant", "this account is disabled")),
-        AuthError::RefreshTokenReused => Ok(oauth_error("invalid_grant", "this refresh token was already used; the session has been ended")),
+        AuthError::RefreshTokenReused => {
+            Ok(oauth_error("invalid_grant", "this refresh token was already used; the session has been ended"))
+        }
         AuthError::InvalidToken(why) => Ok(oauth_error("invalid_grant", why)),
         AuthError::TokenExpired | AuthError::Forbidden(_) => Ok(oauth_error("invalid_grant", &e.to_string())),
         AuthError::Repo(_) | AuthError::Crypto(_) => Err(e.into()),

@@ -1,0 +1,27 @@
+# Shortcuts for Rivet's everyday commands (https://github.com/casey/just).
+# Each recipe is one cargo command; the README gives them without `just`.
+
+# Serve the API on 127.0.0.1:8080 (SQLite under ./data unless DATABASE_URL is set).
+run:
+    cargo run --release
+
+# The whole suite: unit, repository and end-to-end tests on SQLite and PostgreSQL.
+test:
+    cargo test --workspace
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Apply pending migrations to the configured database and exit.
+migrate:
+    cargo run --release -- migrate
+
+# Everything CI runs (starts PostgreSQL and Redis if they are down).
+ci:
+    bash .ci/run
