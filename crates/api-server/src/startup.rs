@@ -9,6 +9,7 @@ use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec
 use rivet_domain::Accounts;
 use rivet_domain::accounts::Registration;
 use rivet_domain::ports::{HealthCheck, PasswordHasher, SessionRepository, UserRepository};
+use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::{AppState, HttpLimits};
 use rivet_persistence::{Database, DbOptions, SessionStore, UserStore};
@@ -134,6 +135,7 @@ impl Application {
             accounts: services.accounts.clone(),
             auth: services.auth.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
+            cursors: cursor_codec(settings)?,
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
         let mut server = HttpServer::new(move || {
@@ -181,6 +183,16 @@ impl Application {
         }
         result
     }
+}
+
+/// Cursors are signed with a key derived from the deployment's signing
+/// secret, so every instance of one deployment accepts the others' cursors.
+fn cursor_codec(settings: &Settings) -> Result<CursorCodec, StartupError> {
+    let material = match &settings.auth.jwt_private_key_file {
+        Some(_) => read_key(&settings.auth.jwt_private_key_file)?.unwrap_or_default(),
+        None => settings.auth.jwt_secret.expose().as_bytes().to_vec(),
+    };
+    Ok(CursorCodec::from_secret(&material))
 }
 
 /// Headers every response carries.

@@ -7,11 +7,12 @@
 //! unique emails, at least one active administrator — are enforced here and
 //! in the repositories.
 
+use crate::collection::{Page, Start};
 use crate::error::{Error, Result};
 use crate::ports::{PasswordHasher, SessionRepository, Updated, UserRepository};
 use crate::session::{RevokeReason, SessionId};
 use crate::time::now;
-use crate::user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserId};
+use crate::user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserId, UserQuery};
 use crate::validation::{FieldError, ValidationErrors};
 use std::sync::Arc;
 use tracing::instrument;
@@ -102,6 +103,18 @@ impl Accounts {
     /// `NotFound`.
     pub async fn get(&self, id: UserId) -> Result<User> {
         self.users.find(id).await?.ok_or(Error::NotFound)
+    }
+
+    /// A page of users. The caller checks the `users:read` permission.
+    ///
+    /// # Errors
+    /// `Validation` when the page's cursor belongs to another sort order.
+    #[instrument(skip_all)]
+    pub async fn list(&self, query: &UserQuery) -> Result<Page<User>> {
+        if let Start::After(position) = &query.page.start {
+            position.check(&query.sort).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
+        }
+        Ok(self.users.list(query).await?)
     }
 
     /// Changes the caller's own profile. A new email address is unverified.

@@ -8,8 +8,8 @@
 //! This crate knows no web framework, SQL or cryptography.
 
 pub mod accounts;
+pub mod collection;
 pub mod error;
-pub mod page;
 pub mod ports;
 pub mod session;
 pub mod time;

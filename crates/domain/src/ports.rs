@@ -3,10 +3,11 @@
 //! `rivet-auth` the password hasher; tests and embedding services may bring
 //! their own.
 
+use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
 use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
 use crate::time::Timestamp;
-use crate::user::{Email, NewUser, Password, User, UserChanges, UserCredentials, UserId};
+use crate::user::{Email, NewUser, Password, User, UserChanges, UserCredentials, UserId, UserQuery};
 use async_trait::async_trait;
 
 /// Result of a guarded update.
@@ -42,6 +43,9 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// `Conflict(EmailTaken)` when a new email is registered already.
     async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError>;
+
+    /// A page of users matching the query's filters, in its sort order.
+    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError>;
 
     /// Deletes a user (sessions and owned rows go with it). Atomically refuses
     /// to delete the last active administrator.

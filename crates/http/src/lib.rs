@@ -14,6 +14,7 @@
 //! This crate sees the domain through its ports and use cases; it never
 //! touches SQL.
 
+pub mod collection;
 pub mod context;
 pub mod dto;
 pub mod error;

@@ -1,5 +1,6 @@
 //! What handlers share: the use cases and the limits.
 
+use crate::collection::CursorCodec;
 use rivet_auth::AuthService;
 use rivet_domain::Accounts;
 use rivet_domain::ports::HealthCheck;
@@ -12,6 +13,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     /// The primary database, for readiness.
     pub database: Arc<dyn HealthCheck>,
+    /// Signs the cursors of every collection.
+    pub cursors: CursorCodec,
 }
 
 impl std::fmt::Debug for AppState {

@@ -116,6 +116,25 @@ impl std::fmt::Debug for Database {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
+    // `|conn, Db|` also names the backend type, for boxed expressions.
+    ($db:expr, |$conn:ident, $backend:ident| $body:expr) => {{
+        match $db.pool() {
+            $crate::db::Pool::Postgres(pool) => {
+                #[allow(dead_code)]
+                type $backend = ::diesel::pg::Pg;
+                let mut pooled = pool.get().await?;
+                let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
+                $body
+            }
+            $crate::db::Pool::Sqlite(pool) => {
+                #[allow(dead_code)]
+                type $backend = ::diesel::sqlite::Sqlite;
+                let mut pooled = pool.get().await?;
+                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                $body
+            }
+        }
+    }};
     ($db:expr, |$conn:ident| $body:expr) => {{
         match $db.pool() {
             $crate::db::Pool::Postgres(pool) => {

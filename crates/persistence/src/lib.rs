@@ -16,8 +16,10 @@ pub mod migrations;
 mod rows;
 pub mod schema;
 mod sessions;
+mod sql;
 pub mod testing;
 pub mod types;
+mod user_list;
 mod users;
 
 pub use db::{Backend, Database, DbOptions, PoolStatus};

@@ -9,8 +9,10 @@ use crate::{lock, with_conn};
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::collection::Page;
 use rivet_domain::ports::{Updated, UserRepository};
 use rivet_domain::time::Timestamp;
+use rivet_domain::user::UserQuery;
 use rivet_domain::{Email, NewUser, RepoError, Role, User, UserChanges, UserCredentials, UserId};
 use tracing::instrument;
 
@@ -133,6 +135,11 @@ impl UserRepository for UserStore {
     #[instrument(skip_all)]
     async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError> {
         Ok(self.update_row(id, changes, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError> {
+        Ok(self.db.list_users(query).await?)
     }
 
     #[instrument(skip_all)]

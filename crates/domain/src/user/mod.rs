@@ -3,11 +3,13 @@
 mod email;
 mod name;
 mod password;
+mod query;
 mod role;
 
 pub use email::Email;
 pub use name::FullName;
 pub use password::Password;
+pub use query::{UserFilter, UserQuery, UserSort};
 pub use role::Role;
 
 use crate::time::Timestamp;

@@ -58,3 +58,44 @@ pub struct AdminUpdateUser {
     pub role: Patch<String>,
     pub is_active: Patch<bool>,
 }
+
+/// Filters of `GET /users`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserFilterParams {
+    /// One role or a comma-separated list.
+    pub role: Option<String>,
+    pub is_active: Option<bool>,
+    pub email_verified: Option<bool>,
+    /// Case-insensitive substring of the email or the name.
+    pub q: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl UserFilterParams {
+    /// The domain filter, or every broken rule.
+    ///
+    /// # Errors
+    /// Unknown roles; a `q` longer than 200 characters.
+    pub fn into_filter(self) -> Result<rivet_domain::user::UserFilter, rivet_domain::ValidationErrors> {
+        let mut errors = rivet_domain::ValidationErrors::new();
+        let roles = match self.role.as_deref() {
+            None => Vec::new(),
+            Some(list) => list.split(',').filter_map(|r| errors.check("role", rivet_domain::Role::parse(r.trim()))).collect(),
+        };
+        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            errors.push(rivet_domain::FieldError::new("q", "length", "must be at most 200 characters"));
+        }
+        errors.into_result()?;
+        Ok(rivet_domain::user::UserFilter {
+            roles,
+            is_active: self.is_active,
+            email_verified: self.email_verified,
+            q,
+            created_after: self.created_after,
+            created_before: self.created_before,
+        })
+    }
+}

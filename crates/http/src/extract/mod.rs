@@ -21,7 +21,7 @@ use rivet_domain::ValidationErrors;
 /// Turns a serde error (with the path where it happened) into an API error.
 /// Unknown fields get their own code, so clients can tell a typo in a field
 /// name from a bad value.
-pub(crate) fn data_error(location: Location, path: &str, message: &str) -> ApiError {
+pub fn data_error(location: Location, path: &str, message: &str) -> ApiError {
     if let Some(rest) = message.strip_prefix("unknown field `") {
         // serde_path_to_error's path already ends at the unknown field.
         let name = rest.split('`').next().unwrap_or_default();

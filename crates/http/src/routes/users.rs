@@ -1,18 +1,22 @@
 //! `/api/v1/users`: the caller's own account, and administration of others.
 
 use super::Endpoint;
-use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody};
-use crate::error::ApiError;
+use crate::collection::{Listing, page_response};
+use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
+use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
 use crate::state::AppState;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::Permission;
 use rivet_domain::accounts::{AdminPatch, ProfilePatch};
+use rivet_domain::collection::Sort;
+use rivet_domain::user::{UserQuery, UserSort};
 use rivet_domain::{UserId, ValidationErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Endpoint::new("/me").get(me).patch(update_me).delete(delete_me).build())
         .service(Endpoint::new("/me/password").post(change_password).build())
+        .service(Endpoint::new("").get(list_users).build())
         .service(Endpoint::new("/{id}").get(get_user).patch(update_user).delete(delete_user).build());
 }
 
@@ -39,6 +43,19 @@ async fn change_password(state: web::Data<AppState>, who: Authenticated, body: J
     state.accounts.change_password(p.user_id, Some(p.session_id), &body.0.current_password, &body.0.new_password).await?;
     state.auth.forget_user(p.user_id);
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn list_users(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    listing: Listing<UserFilterParams>,
+) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::UsersRead)?;
+    let (sort, page) = listing.page(Sort::by(UserSort::CreatedAt, true), &state.cursors)?;
+    let filter = listing.filter.into_filter().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
+    let users = state.accounts.list(&UserQuery { filter, sort, page }).await?;
+    Ok(page_response(&req, users.map(UserBody::from), &state.cursors))
 }
 
 async fn get_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<UserBody>, ApiError> {

@@ -1,0 +1,119 @@
+//! Listing users: filters, keyset pagination and sorting in one query per
+//! page (plus a count when asked for), written once for both backends.
+
+use crate::db::Database;
+use crate::error::{Error, Result};
+use crate::rows::UserRow;
+use crate::schema::users;
+use crate::sql::{coalesce, lower};
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use rivet_domain::User;
+use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
+use rivet_domain::user::{UserFilter, UserQuery, UserSort};
+
+fn text(v: &KeyValue) -> Result<String> {
+    match v {
+        KeyValue::Text(s) => Ok(s.clone()),
+        other => Err(Error::Corrupt(format!("cursor value {other:?} is not text"))),
+    }
+}
+
+fn time(v: &KeyValue) -> Result<DbTime> {
+    match v {
+        KeyValue::Time(t) => Ok(DbTime(*t)),
+        other => Err(Error::Corrupt(format!("cursor value {other:?} is not a time"))),
+    }
+}
+
+/// Narrows a boxed `users` query by every set field of the filter.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {{
+        let f: &UserFilter = $f;
+        let mut q = $query;
+        if !f.roles.is_empty() {
+            q = q.filter(users::role.eq_any(f.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()));
+        }
+        if let Some(active) = f.is_active {
+            q = q.filter(users::is_active.eq(active));
+        }
+        if let Some(verified) = f.email_verified {
+            q = q.filter(users::email_verified.eq(verified));
+        }
+        if let Some(after) = f.created_after {
+            q = q.filter(users::created_at.gt(DbTime(after)));
+        }
+        if let Some(before) = f.created_before {
+            q = q.filter(users::created_at.lt(DbTime(before)));
+        }
+        if let Some(needle) = f.q.as_deref() {
+            let pattern = like_pattern(needle);
+            q = q.filter(
+                lower(users::email).like(pattern.clone()).escape('\\').or(lower(coalesce(users::full_name, "")).like(pattern).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+
+/// `column <op> value` for one sort key, boxed for backend `$db`.
+macro_rules! compare {
+    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
+        let boxed: Box<dyn BoxableExpression<users::table, $db, SqlType = Bool>> = match $key {
+            UserSort::CreatedAt => Box::new(users::created_at.$op(time($value)?)),
+            UserSort::Email => Box::new(users::email.$op(text($value)?)),
+            UserSort::FullName => Box::new(coalesce(users::full_name, "").$op(text($value)?)),
+        };
+        boxed
+    }};
+}
+
+impl Database {
+    /// One page of users (see [`rivet_domain::collection`] for the paging rules).
+    pub(crate) async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
+        let UserQuery { filter, sort, page } = query;
+        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |conn, Db| {
+            let mut q = filtered!(users::table.select(UserRow::as_select()).into_boxed::<Db>(), filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    // Rows strictly after the position: for some term i, all
+                    // earlier terms equal and term i beyond; the id breaks ties.
+                    let id = DbUuid(position.id);
+                    let mut after: Box<dyn BoxableExpression<users::table, Db, SqlType = Bool>> =
+                        if sort.id_descending() { Box::new(users::id.lt(id)) } else { Box::new(users::id.gt(id)) };
+                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
+                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
+                        let equal = compare!(Db, term.key, value, eq);
+                        after = Box::new(beyond.or(equal.and(after)));
+                    }
+                    q = q.filter(after);
+                }
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (UserSort::CreatedAt, false) => q.then_order_by(users::created_at.asc()),
+                    (UserSort::CreatedAt, true) => q.then_order_by(users::created_at.desc()),
+                    (UserSort::Email, false) => q.then_order_by(users::email.asc()),
+                    (UserSort::Email, true) => q.then_order_by(users::email.desc()),
+                    (UserSort::FullName, false) => q.then_order_by(coalesce(users::full_name, "").asc()),
+                    (UserSort::FullName, true) => q.then_order_by(coalesce(users::full_name, "").desc()),
+                };
+            }
+            q = if sort.id_descending() { q.then_order_by(users::id.desc()) } else { q.then_order_by(users::id.asc()) };
+            let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let total = if page.include_total {
+                Some(filtered!(users::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            (rows, total)
+        });
+        let users = rows.into_iter().map(UserRow::into_user).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(users, page, sort, total))
+    }
+}
