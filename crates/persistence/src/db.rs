@@ -18,6 +18,7 @@
 //! - SQLite's calls are blocking: diesel-async's `SyncConnectionWrapper` runs
 //!   them on tokio's bounded blocking pool, never on an async worker.
 //! - Migrations: one embedded set per backend ([`crate::migrations`]).
+//! - TLS (PostgreSQL only): `sslmode=require` and stricter, see [`crate::tls`].
 
 use crate::error::{Error, Result};
 use diesel::sqlite::SqliteConnection;
@@ -193,7 +194,15 @@ impl Database {
     pub fn connect(opts: &DbOptions) -> Result<Self> {
         let pool = match Backend::of_url(&opts.url)? {
             Backend::Postgres => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(opts.url.clone());
+                let target = crate::tls::prepare(&opts.url)?;
+                let manager = match target.tls {
+                    None => AsyncDieselConnectionManager::<AsyncPgConnection>::new(target.url),
+                    Some(tls) => {
+                        let mut config = ManagerConfig::default();
+                        config.custom_setup = Box::new(move |url| crate::tls::connect(url, tls.clone()));
+                        AsyncDieselConnectionManager::new_with_config(target.url, config)
+                    }
+                };
                 let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
                 Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
             }

@@ -18,6 +18,7 @@ pub mod schema;
 mod sessions;
 mod sql;
 pub mod testing;
+mod tls;
 pub mod types;
 mod user_list;
 mod users;

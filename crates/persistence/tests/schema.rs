@@ -1,0 +1,79 @@
+//! `schema.rs` must describe exactly what the migrations create: the same
+//! tables and the same columns, on both backends. Column types are checked
+//! by the repository tests, which read every column of every row type back.
+
+use diesel::QueryableByName;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use rivet_persistence::schema::{advisory_locks, refresh_tokens, sessions, users};
+use rivet_persistence::testing::TestDatabase;
+use rivet_persistence::{Database, DbOptions, with_conn};
+use std::collections::{BTreeMap, BTreeSet};
+
+type Tables = BTreeMap<String, BTreeSet<String>>;
+
+/// Column names of a `SELECT` of every column, as diesel writes it.
+fn columns<Q: diesel::query_builder::QueryFragment<Pg>>(query: Q) -> BTreeSet<String> {
+    let sql = diesel::debug_query::<Pg, _>(&query).to_string();
+    let select = sql.split(" FROM ").next().unwrap().trim_start_matches("SELECT ");
+    select.split(", ").map(|c| c.rsplit('.').next().unwrap().trim_matches('"').to_owned()).collect()
+}
+
+fn declared() -> Tables {
+    BTreeMap::from([
+        ("users".into(), columns(users::table.select(users::all_columns))),
+        ("sessions".into(), columns(sessions::table.select(sessions::all_columns))),
+        ("refresh_tokens".into(), columns(refresh_tokens::table.select(refresh_tokens::all_columns))),
+        ("advisory_locks".into(), columns(advisory_locks::table.select(advisory_locks::all_columns))),
+    ])
+}
+
+#[derive(QueryableByName)]
+struct Column {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table_name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    column_name: String,
+}
+
+async fn migrated(db: &TestDatabase) -> Tables {
+    let database = Database::connect(&DbOptions::new(db.url())).unwrap();
+    database.migrate().await.unwrap();
+    let rows: Vec<Column> = (async {
+        with_conn!(database, |conn| {
+            let sql = match database.backend() {
+                rivet_persistence::Backend::Postgres => {
+                    "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                     FROM information_schema.columns WHERE table_schema = 'public'"
+                }
+                rivet_persistence::Backend::Sqlite => {
+                    "SELECT m.name AS table_name, p.name AS column_name \
+                     FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'"
+                }
+            };
+            Ok::<_, rivet_persistence::Error>(diesel::sql_query(sql).load(conn).await?)
+        })
+    })
+    .await
+    .unwrap();
+    database.close();
+    let mut tables = Tables::new();
+    for c in rows.into_iter().filter(|c| !c.table_name.starts_with("__diesel") && !c.table_name.starts_with("sqlite_")) {
+        tables.entry(c.table_name).or_default().insert(c.column_name);
+    }
+    tables
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_matches_the_sqlite_migrations() {
+    let db = TestDatabase::sqlite().unwrap();
+    assert_eq!(migrated(&db).await, declared(), "schema.rs (right) differs from migrations/sqlite (left)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_matches_the_postgres_migrations() {
+    let admin = std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db = TestDatabase::postgres(&admin).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(migrated(&db).await, declared(), "schema.rs (right) differs from migrations/postgres (left)");
+}
