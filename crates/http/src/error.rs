@@ -102,6 +102,16 @@ fn internal_problem() -> Problem {
     Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an unexpected error occurred; it has been logged")
 }
 
+/// A 422 for broken rules. When every broken rule is a bad cursor the code
+/// says so (`invalid_cursor`): the client's remedy is to restart paging.
+fn validation_problem(location: Location, errors: &ValidationErrors) -> Problem {
+    let only_cursor = !errors.is_empty() && errors.errors().iter().all(|e| e.code == "invalid_cursor");
+    let (code, title) = if only_cursor { ("invalid_cursor", "Invalid cursor") } else { ("validation_failed", "Validation failed") };
+    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, errors.to_string());
+    p.errors = fields(location, errors);
+    p
+}
+
 fn fields(location: Location, errors: &ValidationErrors) -> Vec<ProblemField> {
     errors
         .errors()
@@ -201,11 +211,7 @@ impl ApiError {
                 ),
                 none,
             ),
-            Self::Invalid { location, errors } => {
-                let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
-                p.errors = fields(*location, errors);
-                (p, none)
-            }
+            Self::Invalid { location, errors } => (validation_problem(*location, errors), none),
             Self::UnknownField { location, field } => {
                 let mut p = Problem::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
