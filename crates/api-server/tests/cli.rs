@@ -255,3 +255,50 @@ fn database_url_runs_the_same_binary_on_postgres() {
     assert!(!dir.0.join("data").exists(), "no SQLite file when PostgreSQL is configured");
     assert!(server.terminate());
 }
+
+#[test]
+fn a_dotenv_file_in_the_working_directory_is_read() {
+    let dir = temp_dir();
+    std::fs::write(dir.0.join(".env"), "RIVET__SERVER__PORT=9123\nRIVET__LOG__LEVEL=debug\n").unwrap();
+    let out = run(&dir.0, &["config", "check"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cfg: serde_json::Value = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!((cfg["server"]["port"].as_u64(), cfg["log"]["level"].as_str()), (Some(9123), Some("debug")));
+}
+
+#[test]
+fn no_password_token_or_authorization_header_reaches_the_logs() {
+    let dir = temp_dir();
+    let db = TestDatabase::sqlite().unwrap();
+    let vars = [("DATABASE_URL", db.url()), ("RIVET__SERVER__PORT", "0"), ("RIVET_ENV", "test"), ("RUST_LOG", "debug"), ("RIVET__LOG__FORMAT", "json")];
+    let mut server = Server::start(rivet(&dir.0, &["serve"], &vars));
+    let line = server.wait_for("listening on");
+    let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().trim_end_matches('"').to_owned();
+    let password = "a very distinctive passphrase 4711";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (access, refresh) = rt.block_on(async {
+        let c = reqwest::Client::new();
+        let body = serde_json::json!({"email": "ada@example.com", "password": password});
+        c.post(format!("{base}/api/v1/auth/register")).json(&body).send().await.unwrap();
+        let tokens: serde_json::Value = c.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
+        let access = tokens["access_token"].as_str().unwrap().to_owned();
+        let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+        assert_eq!(c.get(format!("{base}/api/v1/users/me")).bearer_auth(&access).send().await.unwrap().status(), 200);
+        let form = [("grant_type", "password"), ("username", "ada@example.com"), ("password", password)];
+        c.post(format!("{base}/api/v1/auth/token")).form(&form).send().await.unwrap();
+        c.post(format!("{base}/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+        (access, refresh)
+    });
+    server.wait_for("/api/v1/auth/refresh");
+    std::thread::sleep(Duration::from_millis(300));
+    while let Ok(line) = server.lines.try_recv() {
+        server.seen.push(line);
+    }
+    let logs = server.seen.join("\n");
+    assert!(server.terminate());
+    assert!(logs.contains("\"request_id\""), "request lines are logged: {logs}");
+    for secret in [password, access.as_str(), refresh.as_str(), &access[access.len() - 20..]] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+    assert!(!logs.to_lowercase().contains("authorization"), "no Authorization header in the logs");
+}
