@@ -3,26 +3,18 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rivet_auth::JwtCodec;
 use rivet_auth::jwt::{AccessClaims, JwtSettings};
-use rivet_auth::{JwtAlgorithm, JwtCodec};
 use rivet_e2e::{TestApp, on_both_backends};
 use serde_json::{Value, json};
-use std::time::Duration;
 
 /// The codec the test server signs with (its settings are known to the test).
 fn server_codec(app: &TestApp) -> JwtCodec {
     let a = &app.settings.auth;
-    JwtCodec::new(&JwtSettings {
-        algorithm: JwtAlgorithm::Hs256,
-        secret: a.jwt_secret.expose().as_bytes().to_vec(),
-        private_key_pem: None,
-        public_key_pem: None,
-        issuer: a.issuer.clone(),
-        audience: a.audience.clone(),
-        access_ttl: Duration::from_secs(a.access_token_ttl_secs),
-        leeway: Duration::from_secs(a.jwt_leeway_secs),
-    })
-    .unwrap()
+    let mut settings = JwtSettings::hs256(a.jwt_secret.expose().as_bytes());
+    settings.issuer.clone_from(&a.issuer);
+    settings.audience.clone_from(&a.audience);
+    JwtCodec::new(&settings).unwrap()
 }
 
 fn claims_of(token: &str) -> AccessClaims {

@@ -5,6 +5,7 @@
 //! by `rivet serve` and by the end-to-end tests alike.
 
 pub mod cli;
+mod secret;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;

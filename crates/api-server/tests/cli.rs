@@ -201,8 +201,14 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns whether the process exited successfully within 15 s.
-    fn terminate(mut self) -> bool {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().expect("kill runs");
+    fn terminate(self) -> bool {
+        self.signal("-TERM")
+    }
+
+    /// Sends `signal` (`-TERM`, `-INT`) and returns whether the process exited
+    /// successfully within 15 s.
+    fn signal(mut self, signal: &str) -> bool {
+        let status = Command::new("kill").args([signal, &self.child.id().to_string()]).status().expect("kill runs");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
@@ -253,7 +259,7 @@ fn database_url_runs_the_same_binary_on_postgres() {
     assert_eq!(ready(&base)["checks"]["database"], "ok");
     assert!(line.contains("postgres"), "the log names the backend: {line}");
     assert!(!dir.0.join("data").exists(), "no SQLite file when PostgreSQL is configured");
-    assert!(server.terminate());
+    assert!(server.signal("-INT"), "SIGINT (Ctrl-C) also ends the server with exit status 0");
 }
 
 #[test]
@@ -270,7 +276,13 @@ fn a_dotenv_file_in_the_working_directory_is_read() {
 fn no_password_token_or_authorization_header_reaches_the_logs() {
     let dir = temp_dir();
     let db = TestDatabase::sqlite().unwrap();
-    let vars = [("DATABASE_URL", db.url()), ("RIVET__SERVER__PORT", "0"), ("RIVET_ENV", "test"), ("RUST_LOG", "debug"), ("RIVET__LOG__FORMAT", "json")];
+    let vars = [
+        ("DATABASE_URL", db.url()),
+        ("RIVET__SERVER__PORT", "0"),
+        ("RIVET_ENV", "test"),
+        ("RUST_LOG", "debug"),
+        ("RIVET__LOG__FORMAT", "json"),
+    ];
     let mut server = Server::start(rivet(&dir.0, &["serve"], &vars));
     let line = server.wait_for("listening on");
     let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().trim_end_matches('"').to_owned();

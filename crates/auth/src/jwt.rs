@@ -57,6 +57,23 @@ pub struct JwtSettings {
     pub leeway: Duration,
 }
 
+impl JwtSettings {
+    /// HS256 with `secret`, issuer `rivet`, audience `rivet-api`, 15-minute
+    /// tokens and 5 s of leeway: the defaults of `config/default.toml`.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self {
+            algorithm: JwtAlgorithm::Hs256,
+            secret: secret.to_vec(),
+            private_key_pem: None,
+            public_key_pem: None,
+            issuer: "rivet".into(),
+            audience: "rivet-api".into(),
+            access_ttl: Duration::from_secs(900),
+            leeway: Duration::from_secs(5),
+        }
+    }
+}
+
 impl std::fmt::Debug for JwtSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtSettings")
@@ -207,16 +224,7 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn settings() -> JwtSettings {
-        JwtSettings {
-            algorithm: JwtAlgorithm::Hs256,
-            secret: b"a-test-secret-that-is-long-enough-32b".to_vec(),
-            private_key_pem: None,
-            public_key_pem: None,
-            issuer: "rivet".into(),
-            audience: "rivet-api".into(),
-            access_ttl: Duration::from_secs(900),
-            leeway: Duration::from_secs(5),
-        }
+        JwtSettings::hs256(b"a-test-secret-that-is-long-enough-32b")
     }
 
     fn codec() -> JwtCodec {

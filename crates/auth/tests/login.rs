@@ -3,7 +3,7 @@
 //! verifications, not by timing.
 
 use async_trait::async_trait;
-use rivet_auth::{AuthError, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
+use rivet_auth::{AuthError, AuthService, AuthSettings, BcryptHasher, JwtCodec, JwtSettings};
 use rivet_domain::collection::Page;
 use rivet_domain::error::BoxError;
 use rivet_domain::ports::{PasswordHasher, SessionRepository, Updated, UserRepository};
@@ -107,17 +107,7 @@ async fn service(active: bool) -> (AuthService, Arc<Counting>) {
         version: 1,
     };
     let creds = UserCredentials { user, password_hash: hasher.hash(&password).await.unwrap() };
-    let jwt = JwtCodec::new(&JwtSettings {
-        algorithm: JwtAlgorithm::Hs256,
-        secret: b"a-test-secret-that-is-long-enough-32b".to_vec(),
-        private_key_pem: None,
-        public_key_pem: None,
-        issuer: "rivet".into(),
-        audience: "rivet-api".into(),
-        access_ttl: Duration::from_secs(900),
-        leeway: Duration::from_secs(5),
-    })
-    .unwrap();
+    let jwt = JwtCodec::new(&JwtSettings::hs256(b"a-test-secret-that-is-long-enough-32b")).unwrap();
     let settings = AuthSettings { refresh_ttl: Duration::from_secs(3600), status_cache_ttl: Duration::from_secs(4) };
     let svc = AuthService::new(Arc::new(OneUser(creds)), Arc::new(Sessions), hasher.clone(), jwt, settings).await.unwrap();
     hasher.verifies.store(0, Ordering::SeqCst);

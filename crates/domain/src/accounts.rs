@@ -9,7 +9,7 @@
 
 use crate::collection::{Page, Start};
 use crate::error::{Error, Result};
-use crate::ports::{PasswordHasher, SessionRepository, Updated, UserRepository};
+use crate::ports::{PasswordHasher, SessionRepository, UserRepository};
 use crate::session::{RevokeReason, SessionId};
 use crate::time::now;
 use crate::user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserId, UserQuery};
@@ -162,11 +162,7 @@ impl Accounts {
     /// `NotFound`; `LastAdmin` for the last active administrator.
     #[instrument(skip_all, fields(user_id = %id))]
     pub async fn delete(&self, id: UserId) -> Result<()> {
-        match self.users.delete(id).await? {
-            Updated::Done(()) => Ok(()),
-            Updated::NotFound => Err(Error::NotFound),
-            Updated::LastAdmin => Err(Error::LastAdmin),
-        }
+        self.users.delete(id).await?.into_result()
     }
 
     /// An administrator's change of a user's name, role or active flag.
@@ -192,10 +188,6 @@ impl Accounts {
         if changes.is_empty() {
             return self.get(id).await;
         }
-        match self.users.update(id, changes, now()).await? {
-            Updated::Done(user) => Ok(user),
-            Updated::NotFound => Err(Error::NotFound),
-            Updated::LastAdmin => Err(Error::LastAdmin),
-        }
+        self.users.update(id, changes, now()).await?.into_result()
     }
 }

@@ -6,6 +6,19 @@ use crate::validation::ValidationErrors;
 /// A boxed error from an adapter (database driver, pool, hasher).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
+/// An error and all its causes on one line (`outer: cause: root cause`), for
+/// logs: a top-level message alone rarely tells an operator what went wrong.
+pub fn display_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
 /// Result alias used throughout the domain.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

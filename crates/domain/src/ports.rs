@@ -19,6 +19,20 @@ pub enum Updated<T> {
     LastAdmin,
 }
 
+impl<T> Updated<T> {
+    /// The value, or the domain error the outcome means.
+    ///
+    /// # Errors
+    /// `NotFound` or `LastAdmin`.
+    pub fn into_result(self) -> Result<T, crate::Error> {
+        match self {
+            Self::Done(v) => Ok(v),
+            Self::NotFound => Err(crate::Error::NotFound),
+            Self::LastAdmin => Err(crate::Error::LastAdmin),
+        }
+    }
+}
+
 /// Storage of user accounts.
 #[async_trait]
 pub trait UserRepository: Send + Sync {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use rivet_auth::AuthError;
-use rivet_domain::error::BoxError;
+use rivet_domain::error::{BoxError, display_chain};
 use rivet_domain::{Conflict, Error as DomainError, RepoError, ValidationErrors};
 use tracing::error;
 
@@ -240,23 +240,11 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let (problem, mut headers) = self.problem();
         if problem.status >= 500 {
-            error!(error = %chain(self), code = problem.code, "request failed");
+            error!(error = %display_chain(self), code = problem.code, "request failed");
         }
         if problem.status == 503 {
             headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
         problem.into_response(headers)
     }
-}
-
-/// The error and all its causes, for logs only.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -12,6 +12,7 @@ use diesel::ConnectionError;
 use diesel_async::AsyncPgConnection;
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
+use rivet_domain::error::display_chain;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use std::sync::Arc;
@@ -77,23 +78,11 @@ pub(crate) fn prepare(url: &str) -> Result<PgTarget> {
 pub(crate) fn connect(url: &str, config: Arc<rustls::ClientConfig>) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
     async move {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
-        let (client, connection) = tokio_postgres::connect(url, tls).await.map_err(|e| ConnectionError::BadConnection(with_causes(&e)))?;
+        let (client, connection) =
+            tokio_postgres::connect(url, tls).await.map_err(|e| ConnectionError::BadConnection(display_chain(&e)))?;
         AsyncPgConnection::try_from_client_and_connection(client, connection).await
     }
     .boxed()
-}
-
-/// An error and its causes on one line: "error performing TLS handshake"
-/// alone does not tell an operator that the certificate was the problem.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]
