@@ -9,10 +9,11 @@ use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec
 use rivet_domain::Accounts;
 use rivet_domain::accounts::Registration;
 use rivet_domain::ports::{HealthCheck, PasswordHasher, SessionRepository, UserRepository};
+use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::{AppState, HttpLimits};
-use rivet_persistence::{Database, DbOptions, SessionStore, UserStore};
+use rivet_persistence::{Database, DbOptions, SessionStore, TodoStore, UserStore};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub enum StartupError {
 pub struct Services {
     pub db: Database,
     pub accounts: Accounts,
+    pub todos: Todos,
     pub auth: Arc<AuthService>,
 }
 
@@ -89,7 +91,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         .await
         .map_err(|e| StartupError::Auth(e.to_string()))?;
     let accounts = Accounts::new(users, sessions, hasher);
-    Ok(Services { db, accounts, auth: Arc::new(auth) })
+    let todos = Todos::new(Arc::new(TodoStore::new(db.clone())));
+    Ok(Services { db, accounts, todos, auth: Arc::new(auth) })
 }
 
 /// Creates the `[bootstrap]` administrator if it is configured and absent.
@@ -133,6 +136,7 @@ impl Application {
         let port = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?.port();
         let state = web::Data::new(AppState {
             accounts: services.accounts.clone(),
+            todos: services.todos.clone(),
             auth: services.auth.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
             cursors: cursor_codec(settings)?,

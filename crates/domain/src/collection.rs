@@ -104,6 +104,7 @@ pub enum KeyValue {
     Text(String),
     Int(i64),
     Time(Timestamp),
+    Date(chrono::NaiveDate),
 }
 
 /// Reading sort-key values and the id from an item.

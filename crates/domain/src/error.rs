@@ -66,6 +66,9 @@ pub enum Error {
     /// A uniqueness or concurrency rule would be broken.
     #[error("{0}")]
     Conflict(Conflict),
+    /// The stored version is not the one the client's condition names.
+    #[error("the resource has changed since it was read")]
+    PreconditionFailed,
     /// The change would leave the system without an active administrator.
     #[error("the last active administrator cannot be removed or demoted")]
     LastAdmin,

@@ -13,8 +13,10 @@ pub mod error;
 pub mod ports;
 pub mod session;
 pub mod time;
+pub mod todo;
 pub mod user;
 pub mod validation;
+pub mod version;
 
 pub use accounts::Accounts;
 pub use error::{Conflict, Error, RepoError, Result};

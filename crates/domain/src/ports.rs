@@ -7,7 +7,9 @@ use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
 use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
 use crate::time::Timestamp;
+use crate::todo::{NewTodo, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
 use crate::user::{Email, NewUser, Password, User, UserChanges, UserCredentials, UserId, UserQuery};
+use crate::version::IfVersion;
 use async_trait::async_trait;
 
 /// Result of a guarded update.
@@ -17,6 +19,8 @@ pub enum Updated<T> {
     NotFound,
     /// The change would leave no active administrator.
     LastAdmin,
+    /// The stored version does not satisfy the write's condition.
+    Stale,
 }
 
 impl<T> Updated<T> {
@@ -29,6 +33,7 @@ impl<T> Updated<T> {
             Self::Done(v) => Ok(v),
             Self::NotFound => Err(crate::Error::NotFound),
             Self::LastAdmin => Err(crate::Error::LastAdmin),
+            Self::Stale => Err(crate::Error::PreconditionFailed),
         }
     }
 }
@@ -97,6 +102,36 @@ pub trait SessionRepository: Send + Sync {
 
     /// The session's state and its user's current state, in one round trip.
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError>;
+}
+
+/// Storage of todos. Every call is scoped to the owner.
+#[async_trait]
+pub trait TodoRepository: Send + Sync {
+    /// Inserts a todo and its tags, atomically.
+    async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError>;
+
+    /// One of `owner`'s todos, with its tags.
+    async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError>;
+
+    /// Applies `changes` if the stored version satisfies `expected`, bumping
+    /// `version` and `updated_at`, and keeping `completed_at` in step with `status`.
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TodoId,
+        changes: &TodoChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Todo>, RepoError>;
+
+    /// Deletes a todo if the stored version satisfies `expected`.
+    async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError>;
+
+    /// A page of `owner`'s todos with their tags, loaded in one batched query.
+    async fn list(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>, RepoError>;
+
+    /// Counts over `owner`'s todos, by aggregate queries.
+    async fn stats(&self, owner: UserId, today: chrono::NaiveDate, now: Timestamp) -> Result<TodoStats, RepoError>;
 }
 
 /// Slow, salted password hashing. Implementations must keep the work off

@@ -178,6 +178,12 @@ impl ApiError {
                     DomainError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"),
                     DomainError::Conflict(c) => conflict_problem(*c),
                     DomainError::LastAdmin => Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string()),
+                    DomainError::PreconditionFailed => Problem::new(
+                        StatusCode::PRECONDITION_FAILED,
+                        "precondition_failed",
+                        "Precondition failed",
+                        "the resource has changed since the version in If-Match; fetch it again",
+                    ),
                     DomainError::Repo(r) => repo_problem(r),
                     DomainError::Hashing(_) => internal_problem(),
                 },

@@ -15,6 +15,7 @@
 //! touches SQL.
 
 pub mod collection;
+pub mod conditional;
 pub mod context;
 pub mod dto;
 pub mod error;

@@ -4,12 +4,14 @@ use crate::collection::CursorCodec;
 use rivet_auth::AuthService;
 use rivet_domain::Accounts;
 use rivet_domain::ports::HealthCheck;
+use rivet_domain::todo::Todos;
 use std::sync::Arc;
 
 /// The application's use cases, registered as `web::Data<AppState>`.
 #[derive(Clone)]
 pub struct AppState {
     pub accounts: Accounts,
+    pub todos: Todos,
     pub auth: Arc<AuthService>,
     /// The primary database, for readiness.
     pub database: Arc<dyn HealthCheck>,

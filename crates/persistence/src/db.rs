@@ -23,7 +23,7 @@
 use crate::error::{Error, Result};
 use diesel::sqlite::SqliteConnection;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use futures_util::FutureExt;
@@ -167,6 +167,16 @@ fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>
     .boxed()
 }
 
+/// Pool settings that hand out a returned connection without a test query:
+/// the default check (`SELECT 1` on every checkout) would double the round
+/// trips of every request. A connection that broke is dropped by the pool
+/// after its failing query, and that request answers 503.
+fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig<C> {
+    let mut config = ManagerConfig::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config
+}
+
 /// Bounds every wait of a pool: for a free connection, to open one, to check one.
 fn with_timeouts<M: deadpool::managed::Manager>(
     b: deadpool::managed::PoolBuilder<M>,
@@ -196,9 +206,9 @@ impl Database {
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
                 let manager = match target.tls {
-                    None => AsyncDieselConnectionManager::<AsyncPgConnection>::new(target.url),
+                    None => AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, fast_recycling()),
                     Some(tls) => {
-                        let mut config = ManagerConfig::default();
+                        let mut config = fast_recycling();
                         config.custom_setup = Box::new(move |url| crate::tls::connect(url, tls.clone()));
                         AsyncDieselConnectionManager::new_with_config(target.url, config)
                     }
@@ -215,6 +225,7 @@ impl Database {
                 }
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(sqlite_setup);
+                config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
                     if in_memory { ":memory:".to_owned() } else { path },
                     config,

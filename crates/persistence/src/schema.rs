@@ -50,6 +50,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    todos (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        title -> Text,
+        description -> Nullable<Text>,
+        status -> Text,
+        priority -> Integer,
+        due_date -> Nullable<Date>,
+        completed_at -> Nullable<UtcTime>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::Uuid;
+
+    todo_tags (todo_id, tag) {
+        todo_id -> Uuid,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
     advisory_locks (name) {
         name -> Text,
         acquisitions -> BigInt,
@@ -58,4 +87,6 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, advisory_locks);
+diesel::joinable!(todos -> users (owner_id));
+diesel::joinable!(todo_tags -> todos (todo_id));
+diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, advisory_locks, todos, todo_tags);

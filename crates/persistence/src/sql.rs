@@ -13,3 +13,17 @@ diesel::define_sql_function! {
     /// the fallback, the same way on both backends.
     fn coalesce(x: Nullable<Text>, y: Text) -> Text;
 }
+
+diesel::define_sql_function! {
+    /// `coalesce(nullable timestamp, timestamp)`: keeps a completion time
+    /// once set.
+    #[sql_name = "coalesce"]
+    fn coalesce_time(x: Nullable<crate::types::sql::UtcTime>, y: crate::types::sql::UtcTime) -> Nullable<crate::types::sql::UtcTime>;
+}
+
+/// The due date todos without one sort as: after every real date. Written as
+/// the same SQL literal as in the `todos_owner_due_idx` expression index of
+/// both migrations, so PostgreSQL can use that index for the sort.
+pub fn due_or_last() -> diesel::expression::SqlLiteral<diesel::sql_types::Date> {
+    diesel::dsl::sql::<diesel::sql_types::Date>("COALESCE(\"todos\".\"due_date\", '9999-12-31')")
+}

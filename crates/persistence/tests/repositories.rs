@@ -7,61 +7,10 @@ use chrono::Duration;
 use rivet_domain::ports::{SessionRepository, Updated, UserRepository};
 use rivet_domain::session::{Consumed, RevokeReason};
 use rivet_domain::time::now;
-use rivet_domain::{Conflict, Email, NewSession, NewUser, RefreshTokenHash, RepoError, Role, SessionId, UserChanges, UserId};
-use rivet_persistence::testing::TestDatabase;
-use rivet_persistence::{Database, DbOptions, SessionStore, UserStore};
+use rivet_domain::{Conflict, NewSession, RefreshTokenHash, RepoError, Role, SessionId, UserChanges};
 
-struct Stores {
-    users: UserStore,
-    sessions: SessionStore,
-    db: Database,
-    _guard: TestDatabase,
-}
-
-/// Closing the pool before the database is removed; being `Drop`, a test body
-/// also captures `Stores` whole, so the database outlives the test.
-impl Drop for Stores {
-    fn drop(&mut self) {
-        self.db.close();
-    }
-}
-
-async fn stores(backend: &str) -> Stores {
-    let guard = match backend {
-        "postgres" => {
-            let admin = std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            TestDatabase::postgres(&admin).await.expect("PostgreSQL for tests")
-        }
-        _ => TestDatabase::sqlite().expect("temporary SQLite database"),
-    };
-    let db = Database::connect(&DbOptions::new(guard.url())).expect("pool");
-    db.migrate().await.expect("migrations apply");
-    Stores { users: UserStore::new(db.clone()), sessions: SessionStore::new(db.clone()), db, _guard: guard }
-}
-
-fn new_user(email: &str, role: Role) -> NewUser {
-    NewUser {
-        id: UserId::new(),
-        email: Email::parse(email).unwrap(),
-        full_name: None,
-        password_hash: "$2b$04$not-a-real-hash".into(),
-        role,
-        created_at: now(),
-    }
-}
-
-/// Declares one test per backend around an async body taking `Stores`.
-macro_rules! on_both_backends {
-    ($($name:ident => $body:expr;)+) => {$(
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { ($body)(stores("sqlite").await).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { ($body)(stores("postgres").await).await }
-        }
-    )+};
-}
+mod common;
+use common::{Stores, new_user};
 
 on_both_backends! {
     a_user_reads_back_exactly_as_written => |s: Stores| async move {

@@ -3,4 +3,5 @@
 //! (`role`, `is_active`, `id`...) by adding it.
 
 pub mod auth;
+pub mod todos;
 pub mod users;

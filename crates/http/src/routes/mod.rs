@@ -5,6 +5,7 @@ mod auth;
 mod endpoint;
 mod health;
 mod oauth;
+mod todos;
 mod users;
 
 pub use endpoint::Endpoint;
@@ -23,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope(API_PREFIX)
                 .service(web::scope("/auth").configure(auth::configure).configure(oauth::configure))
-                .service(web::scope("/users").configure(users::configure)),
+                .service(web::scope("/users").configure(users::configure))
+                .service(web::scope("/todos").configure(todos::configure)),
         )
         .default_service(web::to(not_found));
 }

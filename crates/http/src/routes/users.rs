@@ -2,6 +2,7 @@
 
 use super::Endpoint;
 use crate::collection::{Listing, page_response};
+use crate::dto::todos::StatsBody;
 use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
@@ -16,6 +17,8 @@ use rivet_domain::{UserId, ValidationErrors};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Endpoint::new("/me").get(me).patch(update_me).delete(delete_me).build())
         .service(Endpoint::new("/me/password").post(change_password).build())
+        .service(Endpoint::new("/me/stats").get(my_stats).build())
+        .service(Endpoint::new("/{id}/stats").get(user_stats).build())
         .service(Endpoint::new("").get(list_users).build())
         .service(Endpoint::new("/{id}").get(get_user).patch(update_user).delete(delete_user).build());
 }
@@ -56,6 +59,17 @@ async fn list_users(
     let filter = listing.filter.into_filter().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
     let users = state.accounts.list(&UserQuery { filter, sort, page }).await?;
     Ok(page_response(&req, users.map(UserBody::from), &state.cursors))
+}
+
+async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
+    Ok(web::Json(state.todos.stats(who.0.user_id).await?.into()))
+}
+
+async fn user_stats(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<StatsBody>, ApiError> {
+    who.0.require(Permission::UsersRead)?;
+    let id = UserId(path_id(&id)?);
+    state.accounts.get(id).await?;
+    Ok(web::Json(state.todos.stats(id).await?.into()))
 }
 
 async fn get_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<UserBody>, ApiError> {

@@ -1,0 +1,181 @@
+//! Todo bodies.
+
+use crate::extract::Patch;
+use chrono::{DateTime, NaiveDate, Utc};
+use rivet_domain::todo::{Priority, Status, Todo, TodoStats};
+use rivet_domain::{FieldError, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A todo as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TodoBody {
+    pub id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub status: String,
+    pub priority: String,
+    pub due_date: Option<NaiveDate>,
+    pub tags: Vec<String>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl From<Todo> for TodoBody {
+    fn from(t: Todo) -> Self {
+        Self {
+            id: t.id.0,
+            title: t.title.as_str().to_owned(),
+            description: t.description.map(|d| d.as_str().to_owned()),
+            status: t.status.as_str().to_owned(),
+            priority: t.priority.as_str().to_owned(),
+            due_date: t.due_date,
+            tags: t.tags.iter().map(|g| g.as_str().to_owned()).collect(),
+            completed_at: t.completed_at,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            version: t.version,
+        }
+    }
+}
+
+/// `POST /todos`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTodo {
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub due_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// `PATCH /todos/{id}`: absent leaves a field, `null` clears a nullable one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdateTodo {
+    pub title: Patch<String>,
+    pub description: Patch<String>,
+    pub status: Patch<String>,
+    pub priority: Patch<String>,
+    pub due_date: Patch<NaiveDate>,
+    pub tags: Patch<Vec<String>>,
+}
+
+/// Filters of `GET /todos`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TodoFilterParams {
+    /// One status or a comma-separated list.
+    pub status: Option<String>,
+    /// One priority or a comma-separated list.
+    pub priority: Option<String>,
+    pub tag: Option<String>,
+    pub due_before: Option<NaiveDate>,
+    pub due_after: Option<NaiveDate>,
+    pub overdue: Option<bool>,
+    pub q: Option<String>,
+    pub created_after: Option<DateTime<Utc>>,
+}
+
+fn list<T>(errors: &mut ValidationErrors, field: &str, raw: Option<&str>, parse: fn(&str) -> Result<T, FieldError>) -> Vec<T> {
+    raw.map(|l| l.split(',').filter_map(|v| errors.check(field, parse(v.trim()))).collect()).unwrap_or_default()
+}
+
+impl TodoFilterParams {
+    /// The domain filter for "today" (UTC), or every broken rule.
+    ///
+    /// # Errors
+    /// Unknown statuses or priorities; a `q` over 200 characters.
+    pub fn into_filter(self, today: NaiveDate) -> Result<rivet_domain::todo::TodoFilter, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let statuses = list(&mut errors, "status", self.status.as_deref(), Status::parse);
+        let priorities = list(&mut errors, "priority", self.priority.as_deref(), Priority::parse);
+        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            errors.push(FieldError::new("q", "length", "must be at most 200 characters"));
+        }
+        errors.into_result()?;
+        Ok(rivet_domain::todo::TodoFilter {
+            statuses,
+            priorities,
+            tag: self.tag,
+            due_before: self.due_before,
+            due_after: self.due_after,
+            overdue: self.overdue,
+            q,
+            created_after: self.created_after,
+            today,
+        })
+    }
+}
+
+/// Counts per status.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ByStatus {
+    pub pending: i64,
+    pub in_progress: i64,
+    pub done: i64,
+}
+
+/// Counts per priority.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ByPriority {
+    pub low: i64,
+    pub medium: i64,
+    pub high: i64,
+    pub urgent: i64,
+}
+
+/// The todo part of `GET /users/me/stats`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TodoStatsBody {
+    pub total: i64,
+    pub by_status: ByStatus,
+    pub by_priority: ByPriority,
+    pub overdue: i64,
+    pub due_today: i64,
+    pub completed_last_7_days: i64,
+    pub completion_rate: f64,
+}
+
+/// `GET /users/me/stats` and `GET /users/{id}/stats`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StatsBody {
+    pub todos: TodoStatsBody,
+}
+
+impl From<TodoStats> for StatsBody {
+    fn from(s: TodoStats) -> Self {
+        let status = |x: Status| s.by_status.iter().find(|(k, _)| *k == x).map_or(0, |(_, n)| *n);
+        let priority = |x: Priority| s.by_priority.iter().find(|(k, _)| *k == x).map_or(0, |(_, n)| *n);
+        Self {
+            todos: TodoStatsBody {
+                total: s.total,
+                by_status: ByStatus {
+                    pending: status(Status::Pending),
+                    in_progress: status(Status::InProgress),
+                    done: status(Status::Done),
+                },
+                by_priority: ByPriority {
+                    low: priority(Priority::Low),
+                    medium: priority(Priority::Medium),
+                    high: priority(Priority::High),
+                    urgent: priority(Priority::Urgent),
+                },
+                overdue: s.overdue,
+                due_today: s.due_today,
+                completed_last_7_days: s.completed_last_7_days,
+                completion_rate: (s.completion_rate * 10_000.0).round() / 10_000.0,
+            },
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `/api/v1/todos`: the caller's own todos. Another user's todo answers 404
+//! for every method, exactly like one that does not exist.
+
+use super::{API_PREFIX, Endpoint};
+use crate::collection::{Listing, page_response};
+use crate::conditional::{if_match, versioned};
+use crate::dto::todos::{CreateTodo, TodoBody, TodoFilterParams, UpdateTodo};
+use crate::error::{ApiError, Location};
+use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::state::AppState;
+use actix_web::http::header::LOCATION;
+use actix_web::{HttpRequest, HttpResponse, web};
+use rivet_domain::ValidationErrors;
+use rivet_domain::collection::Sort;
+use rivet_domain::time::now;
+use rivet_domain::todo::{NewTodoInput, TodoId, TodoPatch, TodoQuery, TodoSort};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Endpoint::new("").get(list).post(create).build())
+        .service(Endpoint::new("/{id}").get(get).patch(update).delete(delete).build());
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    listing: Listing<TodoFilterParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (sort, page) = listing.page(Sort::by(TodoSort::CreatedAt, true), &state.cursors)?;
+    let filter =
+        listing.filter.into_filter(now().date_naive()).map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
+    let todos = state.todos.list(who.0.user_id, &TodoQuery { filter, sort, page }).await?;
+    Ok(page_response(&req, todos.map(TodoBody::from), &state.cursors))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    body: Json<CreateTodo>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateTodo { title, description, status, priority, due_date, tags } = body.0;
+    let input = NewTodoInput { title, description, status, priority, due_date, tags };
+    let todo = state.todos.create(who.0.user_id, input).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((LOCATION, format!("{API_PREFIX}/todos/{}", todo.id)));
+    Ok(versioned(&req, res, todo.version, &TodoBody::from(todo)))
+}
+
+async fn get(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let todo = state.todos.get(who.0.user_id, TodoId(path_id(&id)?)).await?;
+    Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateTodo>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TodoId(path_id(&id)?);
+    let UpdateTodo { title, description, status, priority, due_date, tags } = body.0;
+    let mut errors = ValidationErrors::new();
+    let patch = TodoPatch {
+        title: errors.check("title", non_null("title", title)).flatten(),
+        description: description.into_option(),
+        status: errors.check("status", non_null("status", status)).flatten(),
+        priority: errors.check("priority", non_null("priority", priority)).flatten(),
+        due_date: due_date.into_option(),
+        tags: errors.check("tags", non_null("tags", tags)).flatten(),
+    };
+    errors.into_result().map_err(ApiError::invalid_body)?;
+    let todo = state.todos.update(who.0.user_id, id, patch, &if_match(&req)).await?;
+    Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
+}
+
+async fn delete(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    state.todos.delete(who.0.user_id, TodoId(path_id(&id)?), &if_match(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

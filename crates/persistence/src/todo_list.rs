@@ -1,0 +1,172 @@
+//! Listing a user's todos (one query for the page, one for all of its tags,
+//! one count when asked) and their statistics (aggregate queries only).
+
+use crate::error::{Error, Result};
+use crate::schema::{todo_tags, todos};
+use crate::sql::{coalesce, due_or_last, lower};
+use crate::todo_rows::TodoRow;
+use crate::todos::{TodoStore, tags_of};
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use chrono::{Duration, NaiveDate};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use rivet_domain::UserId;
+use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
+use rivet_domain::time::Timestamp;
+use rivet_domain::todo::{Priority, Status, Todo, TodoFilter, TodoQuery, TodoSort, TodoStats};
+
+fn corrupt(v: &KeyValue, what: &str) -> Error {
+    Error::Corrupt(format!("cursor value {v:?} is not {what}"))
+}
+
+/// Narrows a boxed `todos` query to `$owner`'s rows matching the filter.
+macro_rules! filtered {
+    ($query:expr, $owner:expr, $f:expr) => {{
+        let f: &TodoFilter = $f;
+        let mut q = $query.filter(todos::owner_id.eq(DbUuid($owner.0)));
+        if !f.statuses.is_empty() {
+            q = q.filter(todos::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        }
+        if !f.priorities.is_empty() {
+            q = q.filter(todos::priority.eq_any(f.priorities.iter().map(|p| p.rank()).collect::<Vec<_>>()));
+        }
+        if let Some(tag) = &f.tag {
+            q = q.filter(todos::id.eq_any(todo_tags::table.filter(todo_tags::tag.eq(tag.clone())).select(todo_tags::todo_id)));
+        }
+        if let Some(d) = f.due_before {
+            q = q.filter(todos::due_date.lt(d));
+        }
+        if let Some(d) = f.due_after {
+            q = q.filter(todos::due_date.gt(d));
+        }
+        match f.overdue {
+            Some(true) => q = q.filter(todos::due_date.lt(f.today).and(todos::status.ne(Status::Done.as_str()))),
+            Some(false) => {
+                q = q.filter(
+                    todos::due_date.is_null().or(todos::due_date.ge(f.today)).or(todos::status.eq(Status::Done.as_str()).nullable()),
+                )
+            }
+            None => {}
+        }
+        if let Some(t) = f.created_after {
+            q = q.filter(todos::created_at.gt(DbTime(t)));
+        }
+        if let Some(needle) = f.q.as_deref() {
+            let pattern = like_pattern(needle);
+            q = q.filter(
+                lower(todos::title)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(coalesce(todos::description, "")).like(pattern).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+
+/// `sort column <op> cursor value` for one key, boxed for backend `$db`.
+macro_rules! compare {
+    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
+        let v: &KeyValue = $value;
+        let boxed: Box<dyn BoxableExpression<todos::table, $db, SqlType = Bool>> = match ($key, v) {
+            (TodoSort::CreatedAt, KeyValue::Time(t)) => Box::new(todos::created_at.$op(DbTime(*t))),
+            (TodoSort::UpdatedAt, KeyValue::Time(t)) => Box::new(todos::updated_at.$op(DbTime(*t))),
+            (TodoSort::DueDate, KeyValue::Date(d)) => Box::new(due_or_last().$op(*d)),
+            (TodoSort::Priority, KeyValue::Int(r)) => Box::new(todos::priority.$op(i32::try_from(*r).map_err(|_| corrupt(v, "a rank"))?)),
+            (TodoSort::Title, KeyValue::Text(s)) => Box::new(todos::title.$op(s.clone())),
+            (key, _) => return Err(corrupt(v, &format!("a {key:?} value"))),
+        };
+        boxed
+    }};
+}
+
+impl TodoStore {
+    pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
+        let TodoQuery { filter, sort, page } = query;
+        let (rows, mut tags, total) = with_conn!(self.db, |conn, Db| {
+            let mut q = filtered!(todos::table.select(TodoRow::as_select()).into_boxed::<Db>(), owner, filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    let id = DbUuid(position.id);
+                    let mut after: Box<dyn BoxableExpression<todos::table, Db, SqlType = Bool>> =
+                        if sort.id_descending() { Box::new(todos::id.lt(id)) } else { Box::new(todos::id.gt(id)) };
+                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
+                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
+                        let equal = compare!(Db, term.key, value, eq);
+                        after = Box::new(beyond.or(equal.and(after)));
+                    }
+                    q = q.filter(after);
+                }
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (TodoSort::CreatedAt, false) => q.then_order_by(todos::created_at.asc()),
+                    (TodoSort::CreatedAt, true) => q.then_order_by(todos::created_at.desc()),
+                    (TodoSort::UpdatedAt, false) => q.then_order_by(todos::updated_at.asc()),
+                    (TodoSort::UpdatedAt, true) => q.then_order_by(todos::updated_at.desc()),
+                    (TodoSort::DueDate, false) => q.then_order_by(due_or_last().asc()),
+                    (TodoSort::DueDate, true) => q.then_order_by(due_or_last().desc()),
+                    (TodoSort::Priority, false) => q.then_order_by(todos::priority.asc()),
+                    (TodoSort::Priority, true) => q.then_order_by(todos::priority.desc()),
+                    (TodoSort::Title, false) => q.then_order_by(todos::title.asc()),
+                    (TodoSort::Title, true) => q.then_order_by(todos::title.desc()),
+                };
+            }
+            q = if sort.id_descending() { q.then_order_by(todos::id.desc()) } else { q.then_order_by(todos::id.asc()) };
+            let rows: Vec<TodoRow> = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let ids: Vec<DbUuid> = rows.iter().map(|r| r.id).collect();
+            let tags = if ids.is_empty() { Default::default() } else { tags_of!(conn, ids) };
+            let total = if page.include_total {
+                Some(filtered!(todos::table.count().into_boxed::<Db>(), owner, filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            (rows, tags, total)
+        });
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let t = tags.remove(&r.id.0).unwrap_or_default();
+                r.into_todo(t)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page, sort, total))
+    }
+
+    pub(crate) async fn todo_stats(&self, owner: UserId, today: NaiveDate, now: Timestamp) -> Result<TodoStats> {
+        let key = DbUuid(owner.0);
+        let done = Status::Done.as_str();
+        let week_ago = DbTime(now - Duration::days(7));
+        let (by_status, by_priority, overdue, due_today, completed) = with_conn!(self.db, |conn| {
+            let mine = || todos::table.filter(todos::owner_id.eq(key));
+            let by_status: Vec<(String, i64)> = mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;
+            let by_priority: Vec<(i32, i64)> = mine().group_by(todos::priority).select((todos::priority, count_star())).load(conn).await?;
+            let overdue: i64 = mine().filter(todos::due_date.lt(today)).filter(todos::status.ne(done)).count().get_result(conn).await?;
+            let due_today: i64 = mine().filter(todos::due_date.eq(today)).filter(todos::status.ne(done)).count().get_result(conn).await?;
+            let completed: i64 = mine().filter(todos::completed_at.ge(week_ago)).count().get_result(conn).await?;
+            (by_status, by_priority, overdue, due_today, completed)
+        });
+        let count_of = |s: Status| by_status.iter().find(|(name, _)| name == s.as_str()).map_or(0, |(_, n)| *n);
+        let total: i64 = by_status.iter().map(|(_, n)| n).sum();
+        let done_count = count_of(Status::Done);
+        Ok(TodoStats {
+            total,
+            by_status: Status::ALL.iter().map(|s| (*s, count_of(*s))).collect(),
+            by_priority: Priority::ALL
+                .iter()
+                .map(|p| (*p, by_priority.iter().find(|(r, _)| *r == p.rank()).map_or(0, |(_, n)| *n)))
+                .collect(),
+            overdue,
+            due_today,
+            completed_last_7_days: completed,
+            // Counts are far below 2^52, so the conversion is exact.
+            #[allow(clippy::cast_precision_loss)]
+            completion_rate: if total == 0 { 0.0 } else { done_count as f64 / total as f64 },
+        })
+    }
+}

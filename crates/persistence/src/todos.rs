@@ -1,0 +1,215 @@
+//! The todo repository: writes and single reads. Lists and statistics are in
+//! `todo_list.rs`.
+
+use crate::db::Database;
+use crate::error::Result;
+use crate::schema::{todo_tags, todos};
+use crate::sql::coalesce_time;
+use crate::todo_rows::{NewTodoRow, TodoChangeset, TodoRow, tag_rows};
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::collection::Page;
+use rivet_domain::ports::{TodoRepository, Updated};
+use rivet_domain::time::Timestamp;
+use rivet_domain::todo::{NewTodo, Status, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
+use rivet_domain::version::IfVersion;
+use rivet_domain::{RepoError, UserId};
+use tracing::instrument;
+
+/// Todos in the database.
+#[derive(Debug, Clone)]
+pub struct TodoStore {
+    pub(crate) db: Database,
+}
+
+/// The versions a conditional write may apply to; `None` for any.
+fn versions(expected: &IfVersion) -> Option<Vec<i64>> {
+    match expected {
+        IfVersion::Any => None,
+        IfVersion::OneOf(v) => Some(v.clone()),
+    }
+}
+
+/// Loads the tags of `ids` in one query, grouped by todo.
+macro_rules! tags_of {
+    ($conn:expr, $ids:expr) => {{
+        let rows: Vec<(DbUuid, String)> = todo_tags::table
+            .filter(todo_tags::todo_id.eq_any($ids))
+            .select((todo_tags::todo_id, todo_tags::tag))
+            .order((todo_tags::todo_id, todo_tags::tag))
+            .load($conn)
+            .await?;
+        let mut map: ::std::collections::HashMap<::uuid::Uuid, Vec<::rivet_domain::todo::Tag>> = ::std::collections::HashMap::new();
+        for (id, tag) in rows {
+            map.entry(id.0).or_default().push(::rivet_domain::todo::Tag::from_trusted(tag));
+        }
+        map
+    }};
+}
+pub(crate) use tags_of;
+
+/// Inserts tag rows one statement each: diesel's multi-row INSERT for SQLite
+/// exists only for its synchronous connection, and a todo has at most 20 tags.
+macro_rules! insert_tags {
+    ($conn:expr, $rows:expr) => {
+        for row in $rows {
+            diesel::insert_into(todo_tags::table).values(row).execute($conn).await?;
+        }
+    };
+}
+
+impl TodoStore {
+    /// A repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn insert_row(&self, todo: &NewTodo) -> Result<Todo> {
+        let row = NewTodoRow::from(todo);
+        let tags = tag_rows(todo.id, &todo.tags);
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                let stored: TodoRow =
+                    diesel::insert_into(todos::table).values(&row).returning(TodoRow::as_returning()).get_result(c).await?;
+                insert_tags!(&mut *c, &tags);
+                stored.into_todo(todo.tags.clone())
+            })
+            .await
+        })
+    }
+
+    async fn find_row(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>> {
+        let key = DbUuid(id.0);
+        with_conn!(self.db, |conn| {
+            let row: Option<TodoRow> = todos::table
+                .filter(todos::id.eq(key))
+                .filter(todos::owner_id.eq(DbUuid(owner.0)))
+                .select(TodoRow::as_select())
+                .first(conn)
+                .await
+                .optional()?;
+            match row {
+                None => Ok(None),
+                Some(row) => {
+                    let mut tags = tags_of!(conn, vec![key]);
+                    Ok(Some(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
+                }
+            }
+        })
+    }
+
+    async fn update_row(
+        &self,
+        owner: UserId,
+        id: TodoId,
+        changes: &TodoChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Todo>> {
+        let (key, owner_key, set, allowed) = (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
+        let new_tags = changes.tags.as_ref().map(|t| tag_rows(id, t));
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                // The first statement writes, so SQLite takes its write lock at once.
+                let mut update = diesel::update(todos::table).filter(todos::id.eq(key)).filter(todos::owner_id.eq(owner_key)).into_boxed();
+                if let Some(allowed) = &allowed {
+                    update = update.filter(todos::version.eq_any(allowed.clone()));
+                }
+                let row: Option<TodoRow> = update
+                    .set((&set, todos::version.eq(todos::version + 1i64), todos::updated_at.eq(DbTime(now))))
+                    .returning(TodoRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                let Some(mut row) = row else {
+                    let exists: Option<i64> = todos::table
+                        .filter(todos::id.eq(key))
+                        .filter(todos::owner_id.eq(owner_key))
+                        .select(todos::version)
+                        .first(c)
+                        .await
+                        .optional()?;
+                    return Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound });
+                };
+                if changes.status == Some(Status::Done) {
+                    diesel::update(todos::table.find(key))
+                        .set(todos::completed_at.eq(coalesce_time(todos::completed_at, DbTime(now))))
+                        .execute(c)
+                        .await?;
+                    row.completed_at = row.completed_at.or(Some(DbTime(now)));
+                }
+                if let Some(new_tags) = &new_tags {
+                    diesel::delete(todo_tags::table.filter(todo_tags::todo_id.eq(key))).execute(c).await?;
+                    insert_tags!(&mut *c, new_tags);
+                }
+                let mut tags = tags_of!(c, vec![key]);
+                Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
+            })
+            .await
+        })
+    }
+
+    async fn delete_row(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>> {
+        let (key, owner_key, allowed) = (DbUuid(id.0), DbUuid(owner.0), versions(expected));
+        with_conn!(self.db, |conn| {
+            let mut delete = diesel::delete(todos::table).filter(todos::id.eq(key)).filter(todos::owner_id.eq(owner_key)).into_boxed();
+            if let Some(allowed) = allowed {
+                delete = delete.filter(todos::version.eq_any(allowed));
+            }
+            if delete.execute(conn).await? == 1 {
+                return Ok(Updated::Done(()));
+            }
+            let exists: Option<i64> = todos::table
+                .filter(todos::id.eq(key))
+                .filter(todos::owner_id.eq(owner_key))
+                .select(todos::version)
+                .first(conn)
+                .await
+                .optional()?;
+            Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+        })
+    }
+}
+
+#[async_trait]
+impl TodoRepository for TodoStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError> {
+        Ok(self.insert_row(&todo).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError> {
+        Ok(self.find_row(owner, id).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn update(
+        &self,
+        owner: UserId,
+        id: TodoId,
+        changes: &TodoChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Todo>, RepoError> {
+        Ok(self.update_row(owner, id, changes, expected, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
+        Ok(self.delete_row(owner, id, expected).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn list(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>, RepoError> {
+        Ok(self.list_todos(owner, query).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn stats(&self, owner: UserId, today: chrono::NaiveDate, now: Timestamp) -> Result<TodoStats, RepoError> {
+        Ok(self.todo_stats(owner, today, now).await?)
+    }
+}
