@@ -140,3 +140,39 @@ mod across_instances {
         revocation_reaches_another_instance(Backend::Postgres).await;
     }
 }
+
+mod conditional {
+    use super::*;
+
+    on_both_backends! {
+        async fn users_carry_an_etag_and_honour_if_match(app) {
+            let (_, t) = app.signed_in_user("ada@example.com").await;
+            let me = app.get("/api/v1/users/me", Some(&t.access)).await;
+            assert_eq!(me.header("etag"), Some("\"v1\""));
+            let cached = app.send(app.request(reqwest::Method::GET, "/api/v1/users/me", Some(&t.access)).header("if-none-match", "\"v1\"")).await;
+            assert_eq!(cached.status, 304);
+            let empty = app.send(app.request(reqwest::Method::PATCH, "/api/v1/users/me", Some(&t.access)).header("if-match", "\"v1\"").json(&json!({}))).await;
+            assert_eq!((empty.status, empty.header("etag")), (200, Some("\"v1\"")), "an empty patch changes nothing: {empty}");
+            let named = app.send(app.request(reqwest::Method::PATCH, "/api/v1/users/me", Some(&t.access)).header("if-match", "\"v1\"").json(&json!({"full_name": "Ada"}))).await;
+            assert_eq!((named.status, named.header("etag")), (200, Some("\"v2\"")), "{named}");
+            let stale = app.send(app.request(reqwest::Method::PATCH, "/api/v1/users/me", Some(&t.access)).header("if-match", "\"v1\"").json(&json!({"full_name": "Eve"}))).await;
+            assert_eq!((stale.status, stale.code()), (412, "precondition_failed"), "{stale}");
+            let delete = app.send(app.request(reqwest::Method::DELETE, "/api/v1/users/me", Some(&t.access)).header("if-match", "\"v1\"")).await;
+            assert_eq!(delete.status, 412, "{delete}");
+            assert_eq!(app.get("/api/v1/users/me", Some(&t.access)).await.body["full_name"], "Ada");
+        }
+
+        async fn an_admin_change_with_a_stale_tag_is_refused(app) {
+            let (user_id, _) = app.signed_in_as("user@example.com", Role::User).await;
+            let (_, admin) = app.signed_in_as("admin@example.com", Role::Admin).await;
+            let path = format!("/api/v1/users/{user_id}");
+            let tag = app.get(&path, Some(&admin.access)).await.header("etag").unwrap().to_owned();
+            app.patch(&path, &json!({"full_name": "Changed meanwhile"}), Some(&admin.access)).await;
+            let stale = app.send(app.request(reqwest::Method::PATCH, &path, Some(&admin.access)).header("if-match", tag.clone()).json(&json!({"role": "manager"}))).await;
+            assert_eq!(stale.status, 412, "{stale}");
+            let r = app.send(app.request(reqwest::Method::DELETE, &path, Some(&admin.access)).header("if-match", tag)).await;
+            assert_eq!(r.status, 412, "{r}");
+            assert_eq!(app.get(&path, Some(&admin.access)).await.body["role"], "user");
+        }
+    }
+}

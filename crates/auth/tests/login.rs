@@ -53,13 +53,19 @@ impl UserRepository for OneUser {
     async fn find_credentials(&self, _: UserId) -> Result<Option<UserCredentials>, RepoError> {
         unused()
     }
-    async fn update(&self, _: UserId, _: &UserChanges, _: Timestamp) -> Result<Updated<User>, RepoError> {
+    async fn update(
+        &self,
+        _: UserId,
+        _: &UserChanges,
+        _: &rivet_domain::version::IfVersion,
+        _: Timestamp,
+    ) -> Result<Updated<User>, RepoError> {
         unused()
     }
     async fn list(&self, _: &UserQuery) -> Result<Page<User>, RepoError> {
         unused()
     }
-    async fn delete(&self, _: UserId) -> Result<Updated<()>, RepoError> {
+    async fn delete(&self, _: UserId, _: &rivet_domain::version::IfVersion) -> Result<Updated<()>, RepoError> {
         unused()
     }
 }

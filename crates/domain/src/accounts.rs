@@ -14,6 +14,7 @@ use crate::session::{RevokeReason, SessionId};
 use crate::time::now;
 use crate::user::{Email, FullName, NewUser, Password, Role, User, UserChanges, UserId, UserQuery};
 use crate::validation::{FieldError, ValidationErrors};
+use crate::version::IfVersion;
 use std::sync::Arc;
 use tracing::instrument;
 
@@ -120,9 +121,9 @@ impl Accounts {
     /// Changes the caller's own profile. A new email address is unverified.
     ///
     /// # Errors
-    /// `Validation`, `Conflict(EmailTaken)`, `NotFound`.
+    /// `Validation`, `Conflict(EmailTaken)`, `NotFound`, `PreconditionFailed`.
     #[instrument(skip_all, fields(user_id = %id))]
-    pub async fn update_profile(&self, id: UserId, patch: ProfilePatch) -> Result<User> {
+    pub async fn update_profile(&self, id: UserId, patch: ProfilePatch, expected: &IfVersion) -> Result<User> {
         let mut errors = ValidationErrors::new();
         let full_name = parse_name(&mut errors, patch.full_name);
         let email = patch.email.and_then(|e| errors.check("email", Email::parse(&e)));
@@ -130,7 +131,7 @@ impl Accounts {
         let current = self.get(id).await?;
         let email = email.filter(|e| *e != current.email);
         let changes = UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
-        self.apply(id, &changes).await
+        self.apply(id, &changes, expected).await
     }
 
     /// Changes the caller's password after checking the current one, and ends
@@ -151,7 +152,7 @@ impl Accounts {
         let new_password = new_password.expect("validated above");
         let password_hash = self.hasher.hash(&new_password).await.map_err(Error::Hashing)?;
         let changes = UserChanges { password_hash: Some(password_hash), ..Default::default() };
-        self.apply(id, &changes).await?;
+        self.apply(id, &changes, &IfVersion::Any).await?;
         self.sessions.revoke_all(id, current_session, RevokeReason::PasswordChanged, now()).await?;
         Ok(())
     }
@@ -161,8 +162,8 @@ impl Accounts {
     /// # Errors
     /// `NotFound`; `LastAdmin` for the last active administrator.
     #[instrument(skip_all, fields(user_id = %id))]
-    pub async fn delete(&self, id: UserId) -> Result<()> {
-        self.users.delete(id).await?.into_result()
+    pub async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<()> {
+        self.users.delete(id, expected).await?.into_result()
     }
 
     /// An administrator's change of a user's name, role or active flag.
@@ -171,23 +172,24 @@ impl Accounts {
     /// # Errors
     /// `Validation`, `NotFound`, `LastAdmin`.
     #[instrument(skip_all, fields(user_id = %id))]
-    pub async fn admin_update(&self, id: UserId, patch: AdminPatch) -> Result<User> {
+    pub async fn admin_update(&self, id: UserId, patch: AdminPatch, expected: &IfVersion) -> Result<User> {
         let mut errors = ValidationErrors::new();
         let full_name = parse_name(&mut errors, patch.full_name);
         let role = patch.role.and_then(|r| errors.check("role", Role::parse(&r)));
         errors.into_result()?;
         let changes = UserChanges { full_name, role, is_active: patch.is_active, ..Default::default() };
-        let user = self.apply(id, &changes).await?;
+        let user = self.apply(id, &changes, expected).await?;
         if patch.is_active == Some(false) {
             self.sessions.revoke_all(id, None, RevokeReason::Deactivated, now()).await?;
         }
         Ok(user)
     }
 
-    async fn apply(&self, id: UserId, changes: &UserChanges) -> Result<User> {
+    async fn apply(&self, id: UserId, changes: &UserChanges, expected: &IfVersion) -> Result<User> {
         if changes.is_empty() {
-            return self.get(id).await;
+            let user = self.get(id).await?;
+            return if expected.allows(user.version) { Ok(user) } else { Err(Error::PreconditionFailed) };
         }
-        self.users.update(id, changes, now()).await?.into_result()
+        self.users.update(id, changes, expected, now()).await?.into_result()
     }
 }

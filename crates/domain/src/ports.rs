@@ -56,19 +56,20 @@ pub trait UserRepository: Send + Sync {
     /// Finds a user and the password hash by id.
     async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError>;
 
-    /// Applies `changes`, bumping `version` and `updated_at`. Atomically
-    /// refuses a change that would leave no active administrator.
+    /// Applies `changes` if the stored version satisfies `expected`, bumping
+    /// `version` and `updated_at`. Atomically refuses a change that would
+    /// leave no active administrator.
     ///
     /// # Errors
     /// `Conflict(EmailTaken)` when a new email is registered already.
-    async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError>;
+    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError>;
 
     /// A page of users matching the query's filters, in its sort order.
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError>;
 
     /// Deletes a user (sessions and owned rows go with it). Atomically refuses
     /// to delete the last active administrator.
-    async fn delete(&self, id: UserId) -> Result<Updated<()>, RepoError>;
+    async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError>;
 }
 
 /// Storage of sessions and their refresh tokens.

@@ -26,7 +26,7 @@ pub struct TodoStore {
 }
 
 /// The versions a conditional write may apply to; `None` for any.
-fn versions(expected: &IfVersion) -> Option<Vec<i64>> {
+pub(crate) fn versions(expected: &IfVersion) -> Option<Vec<i64>> {
     match expected {
         IfVersion::Any => None,
         IfVersion::OneOf(v) => Some(v.clone()),

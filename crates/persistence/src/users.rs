@@ -4,6 +4,7 @@ use crate::db::Database;
 use crate::error::Result;
 use crate::rows::{NewUserRow, UserChangeset, UserRow};
 use crate::schema::users;
+use crate::todos::versions;
 use crate::types::{DbTime, DbUuid};
 use crate::{lock, with_conn};
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ use rivet_domain::collection::Page;
 use rivet_domain::ports::{Updated, UserRepository};
 use rivet_domain::time::Timestamp;
 use rivet_domain::user::UserQuery;
+use rivet_domain::version::IfVersion;
 use rivet_domain::{Email, NewUser, RepoError, Role, User, UserChanges, UserCredentials, UserId};
 use tracing::instrument;
 
@@ -62,9 +64,10 @@ impl UserStore {
         })
     }
 
-    async fn update_row(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>> {
+    async fn update_row(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>> {
         let set = UserChangeset::from(changes);
         let key = DbUuid(id.0);
+        let allowed = versions(expected);
         let may_demote = changes.role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false);
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
@@ -76,7 +79,11 @@ impl UserStore {
                         return Ok(Updated::LastAdmin);
                     }
                 }
-                let row = diesel::update(users::table.find(key))
+                let mut update = diesel::update(users::table).filter(users::id.eq(key)).into_boxed();
+                if let Some(allowed) = &allowed {
+                    update = update.filter(users::version.eq_any(allowed.clone()));
+                }
+                let row = update
                     .set((&set, users::version.eq(users::version + 1i64), users::updated_at.eq(DbTime(now))))
                     .returning(UserRow::as_returning())
                     .get_result(c)
@@ -84,14 +91,17 @@ impl UserStore {
                     .optional()?;
                 match row {
                     Some(row) => Ok(Updated::Done(row.into_user()?)),
-                    None => Ok(Updated::NotFound),
+                    None => {
+                        let exists: Option<i64> = users::table.find(key).select(users::version).first(c).await.optional()?;
+                        Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+                    }
                 }
             })
             .await
         })
     }
 
-    async fn delete_row(&self, id: UserId) -> Result<Updated<()>> {
+    async fn delete_row(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>> {
         let key = DbUuid(id.0);
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
@@ -99,6 +109,9 @@ impl UserStore {
                 let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
                 let Some(current) = current else { return Ok(Updated::NotFound) };
                 let user = current.into_user()?;
+                if !expected.allows(user.version) {
+                    return Ok(Updated::Stale);
+                }
                 if user.role == Role::Admin && user.is_active && other_active_admins!(c, key) == 0 {
                     return Ok(Updated::LastAdmin);
                 }
@@ -133,8 +146,8 @@ impl UserRepository for UserStore {
     }
 
     #[instrument(skip_all)]
-    async fn update(&self, id: UserId, changes: &UserChanges, now: Timestamp) -> Result<Updated<User>, RepoError> {
-        Ok(self.update_row(id, changes, now).await?)
+    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError> {
+        Ok(self.update_row(id, changes, expected, now).await?)
     }
 
     #[instrument(skip_all)]
@@ -143,7 +156,7 @@ impl UserRepository for UserStore {
     }
 
     #[instrument(skip_all)]
-    async fn delete(&self, id: UserId) -> Result<Updated<()>, RepoError> {
-        Ok(self.delete_row(id).await?)
+    async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
+        Ok(self.delete_row(id, expected).await?)
     }
 }

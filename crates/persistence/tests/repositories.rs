@@ -7,6 +7,7 @@ use chrono::Duration;
 use rivet_domain::ports::{SessionRepository, Updated, UserRepository};
 use rivet_domain::session::{Consumed, RevokeReason};
 use rivet_domain::time::now;
+use rivet_domain::version::IfVersion;
 use rivet_domain::{Conflict, NewSession, RefreshTokenHash, RepoError, Role, SessionId, UserChanges};
 
 mod common;
@@ -35,7 +36,7 @@ on_both_backends! {
         new.full_name = Some(rivet_domain::FullName::parse("Ada").unwrap());
         s.users.insert(new.clone()).await.unwrap();
         let changes = UserChanges { full_name: Some(None), ..Default::default() };
-        let Updated::Done(user) = s.users.update(new.id, &changes, now()).await.unwrap() else { panic!("update failed") };
+        let Updated::Done(user) = s.users.update(new.id, &changes, &IfVersion::Any, now()).await.unwrap() else { panic!("update failed") };
         assert_eq!(user.full_name, None);
         assert_eq!(user.version, 2);
         assert!(user.updated_at >= user.created_at);
@@ -46,13 +47,13 @@ on_both_backends! {
         s.users.insert(admin.clone()).await.unwrap();
         let demote = UserChanges { role: Some(Role::User), ..Default::default() };
         let deactivate = UserChanges { is_active: Some(false), ..Default::default() };
-        assert_eq!(s.users.update(admin.id, &demote, now()).await.unwrap(), Updated::LastAdmin);
-        assert_eq!(s.users.update(admin.id, &deactivate, now()).await.unwrap(), Updated::LastAdmin);
-        assert_eq!(s.users.delete(admin.id).await.unwrap(), Updated::LastAdmin);
+        assert_eq!(s.users.update(admin.id, &demote, &IfVersion::Any, now()).await.unwrap(), Updated::LastAdmin);
+        assert_eq!(s.users.update(admin.id, &deactivate, &IfVersion::Any, now()).await.unwrap(), Updated::LastAdmin);
+        assert_eq!(s.users.delete(admin.id, &IfVersion::Any).await.unwrap(), Updated::LastAdmin);
         let second = new_user("second@example.com", Role::Admin);
         s.users.insert(second.clone()).await.unwrap();
-        assert!(matches!(s.users.update(admin.id, &demote, now()).await.unwrap(), Updated::Done(_)));
-        assert_eq!(s.users.delete(second.id).await.unwrap(), Updated::LastAdmin);
+        assert!(matches!(s.users.update(admin.id, &demote, &IfVersion::Any, now()).await.unwrap(), Updated::Done(_)));
+        assert_eq!(s.users.delete(second.id, &IfVersion::Any).await.unwrap(), Updated::LastAdmin);
     };
 
     concurrent_demotions_of_two_admins_leave_one_admin => |s: Stores| async move {
@@ -61,7 +62,7 @@ on_both_backends! {
         s.users.insert(a.clone()).await.unwrap();
         s.users.insert(b.clone()).await.unwrap();
         let demote = UserChanges { role: Some(Role::User), ..Default::default() };
-        let (ra, rb) = tokio::join!(s.users.update(a.id, &demote, now()), s.users.update(b.id, &demote, now()));
+        let (ra, rb) = tokio::join!(s.users.update(a.id, &demote, &IfVersion::Any, now()), s.users.update(b.id, &demote, &IfVersion::Any, now()));
         let outcomes = [ra.unwrap(), rb.unwrap()];
         let done = outcomes.iter().filter(|o| matches!(o, Updated::Done(_))).count();
         let refused = outcomes.iter().filter(|o| **o == Updated::LastAdmin).count();
@@ -113,7 +114,7 @@ on_both_backends! {
         let sid = SessionId::new();
         let t = now();
         s.sessions.create(NewSession { id: sid, user_id: user.id, created_at: t, expires_at: t, refresh_token: RefreshTokenHash("d".repeat(64)) }).await.unwrap();
-        assert_eq!(s.users.delete(user.id).await.unwrap(), Updated::Done(()));
+        assert_eq!(s.users.delete(user.id, &IfVersion::Any).await.unwrap(), Updated::Done(()));
         assert_eq!(s.sessions.status(sid).await.unwrap(), None, "foreign keys cascade on both backends");
     };
 

@@ -89,7 +89,7 @@ on_both_backends! {
     deleting_the_owner_deletes_the_todos => |s: Stores| async move {
         let me = owner(&s, "ada@example.com").await;
         let todo = s.todos.insert(new_todo(me, "A", &["x"])).await.unwrap();
-        assert_eq!(s.users.delete(me).await.unwrap(), Updated::Done(()));
+        assert_eq!(s.users.delete(me, &IfVersion::Any).await.unwrap(), Updated::Done(()));
         assert_eq!(s.todos.find(me, todo.id).await.unwrap(), None);
     };
 

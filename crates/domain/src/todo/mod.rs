@@ -83,3 +83,15 @@ pub struct TodoChanges {
     /// Replaces the whole tag set.
     pub tags: Option<Vec<Tag>>,
 }
+
+impl TodoChanges {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.description.is_none()
+            && self.status.is_none()
+            && self.priority.is_none()
+            && self.due_date.is_none()
+            && self.tags.is_none()
+    }
+}

@@ -121,6 +121,11 @@ impl Todos {
             tags: tags(&mut errors, patch.tags),
         };
         errors.into_result()?;
+        if changes.is_empty() {
+            // Nothing to write: answer with the todo as it is, version unchanged.
+            let todo = self.get(owner, id).await?;
+            return if expected.allows(todo.version) { Ok(todo) } else { Err(Error::PreconditionFailed) };
+        }
         self.repo.update(owner, id, &changes, expected, now()).await?.into_result()
     }
 

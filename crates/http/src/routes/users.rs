@@ -2,6 +2,7 @@
 
 use super::Endpoint;
 use crate::collection::{Listing, page_response};
+use crate::conditional::{if_match, versioned};
 use crate::dto::todos::StatsBody;
 use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
 use crate::error::{ApiError, Location};
@@ -12,7 +13,7 @@ use rivet_auth::Permission;
 use rivet_domain::accounts::{AdminPatch, ProfilePatch};
 use rivet_domain::collection::Sort;
 use rivet_domain::user::{UserQuery, UserSort};
-use rivet_domain::{UserId, ValidationErrors};
+use rivet_domain::{User, UserId, ValidationErrors};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(Endpoint::new("/me").get(me).patch(update_me).delete(delete_me).build())
@@ -23,20 +24,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(Endpoint::new("/{id}").get(get_user).patch(update_user).delete(delete_user).build());
 }
 
-async fn me(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<UserBody>, ApiError> {
-    Ok(web::Json(state.accounts.get(who.0.user_id).await?.into()))
+/// A user with its `ETag` (304 when `If-None-Match` already names it).
+fn user(req: &HttpRequest, user: User) -> HttpResponse {
+    versioned(req, HttpResponse::Ok(), user.version, &UserBody::from(user))
 }
 
-async fn update_me(state: web::Data<AppState>, who: Authenticated, body: Json<UpdateMe>) -> Result<web::Json<UserBody>, ApiError> {
+async fn me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Ok(user(&req, state.accounts.get(who.0.user_id).await?))
+}
+
+async fn update_me(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    body: Json<UpdateMe>,
+) -> Result<HttpResponse, ApiError> {
     let mut errors = ValidationErrors::new();
     let email = errors.check("email", non_null("email", body.0.email)).flatten();
     errors.into_result().map_err(ApiError::invalid_body)?;
     let patch = ProfilePatch { full_name: body.0.full_name.into_option(), email };
-    Ok(web::Json(state.accounts.update_profile(who.0.user_id, patch).await?.into()))
+    Ok(user(&req, state.accounts.update_profile(who.0.user_id, patch, &if_match(&req)).await?))
 }
 
-async fn delete_me(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
-    state.accounts.delete(who.0.user_id).await?;
+async fn delete_me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete(who.0.user_id, &if_match(&req)).await?;
     state.auth.forget_user(who.0.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -72,18 +83,24 @@ async fn user_stats(state: web::Data<AppState>, who: Authenticated, id: web::Pat
     Ok(web::Json(state.todos.stats(id).await?.into()))
 }
 
-async fn get_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<UserBody>, ApiError> {
+async fn get_user(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::UsersRead)?;
     let id = UserId(path_id(&id)?);
-    Ok(web::Json(state.accounts.get(id).await?.into()))
+    Ok(user(&req, state.accounts.get(id).await?))
 }
 
 async fn update_user(
     state: web::Data<AppState>,
     who: Authenticated,
+    req: HttpRequest,
     id: web::Path<String>,
     body: Json<AdminUpdateUser>,
-) -> Result<web::Json<UserBody>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::UsersWrite)?;
     let id = UserId(path_id(&id)?);
     let AdminUpdateUser { full_name, role, is_active } = body.0;
@@ -91,15 +108,21 @@ async fn update_user(
     let role = errors.check("role", non_null("role", role)).flatten();
     let is_active = errors.check("is_active", non_null("is_active", is_active)).flatten();
     errors.into_result().map_err(ApiError::invalid_body)?;
-    let user = state.accounts.admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }).await?;
+    let updated =
+        state.accounts.admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }, &if_match(&req)).await?;
     state.auth.forget_user(id);
-    Ok(web::Json(user.into()))
+    Ok(user(&req, updated))
 }
 
-async fn delete_user(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn delete_user(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::UsersWrite)?;
     let id = UserId(path_id(&id)?);
-    state.accounts.delete(id).await?;
+    state.accounts.delete(id, &if_match(&req)).await?;
     state.auth.forget_user(id);
     Ok(HttpResponse::NoContent().finish())
 }
