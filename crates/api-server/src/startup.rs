@@ -9,11 +9,12 @@ use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec
 use rivet_domain::Accounts;
 use rivet_domain::accounts::Registration;
 use rivet_domain::ports::{HealthCheck, PasswordHasher, SessionRepository, UserRepository};
+use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::{AppState, HttpLimits};
-use rivet_persistence::{Database, DbOptions, SessionStore, TodoStore, UserStore};
+use rivet_persistence::{Database, DbOptions, ProductStore, SessionStore, TodoStore, UserStore};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub struct Services {
     pub db: Database,
     pub accounts: Accounts,
     pub todos: Todos,
+    pub products: Products,
     pub auth: Arc<AuthService>,
 }
 
@@ -92,7 +94,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
         .map_err(|e| StartupError::Auth(e.to_string()))?;
     let accounts = Accounts::new(users, sessions, hasher);
     let todos = Todos::new(Arc::new(TodoStore::new(db.clone())));
-    Ok(Services { db, accounts, todos, auth: Arc::new(auth) })
+    let products = Products::new(Arc::new(ProductStore::new(db.clone())));
+    Ok(Services { db, accounts, todos, products, auth: Arc::new(auth) })
 }
 
 /// Creates the `[bootstrap]` administrator if it is configured and absent.
@@ -137,6 +140,7 @@ impl Application {
         let state = web::Data::new(AppState {
             accounts: services.accounts.clone(),
             todos: services.todos.clone(),
+            products: services.products.clone(),
             auth: services.auth.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
             cursors: cursor_codec(settings)?,

@@ -27,7 +27,7 @@ impl Permission {
     /// What a refusal says the caller may not do.
     pub fn action(self) -> &'static str {
         match self {
-            Self::ProductsWrite => "change products",
+            Self::ProductsWrite => "change products or see inactive ones",
             Self::UsersRead => "read other users",
             Self::UsersWrite => "change other users",
         }

@@ -27,6 +27,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Conflict {
     /// Another account already uses this email address.
     EmailTaken,
+    /// Another product already uses this SKU.
+    SkuTaken,
+    /// A stock adjustment would exceed the largest stock.
+    StockLimit,
     /// The write raced another one on the same row (optimistic concurrency).
     Concurrent,
 }
@@ -35,6 +39,8 @@ impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::EmailTaken => "email address already registered",
+            Self::SkuTaken => "another product already has this SKU",
+            Self::StockLimit => "the adjustment would take the stock above 1000000",
             Self::Concurrent => "the resource was changed concurrently",
         })
     }
@@ -66,6 +72,9 @@ pub enum Error {
     /// A uniqueness or concurrency rule would be broken.
     #[error("{0}")]
     Conflict(Conflict),
+    /// A stock adjustment would take the stock below zero.
+    #[error("not enough stock for this adjustment")]
+    InsufficientStock,
     /// The stored version is not the one the client's condition names.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,

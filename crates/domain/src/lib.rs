@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod collection;
 pub mod error;
 pub mod ports;
+pub mod product;
 pub mod session;
 pub mod time;
 pub mod todo;

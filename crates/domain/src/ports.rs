@@ -5,6 +5,7 @@
 
 use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
+use crate::product::{Adjusted, NewProduct, Product, ProductChanges, ProductId, ProductQuery};
 use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
 use crate::time::Timestamp;
 use crate::todo::{NewTodo, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
@@ -133,6 +134,38 @@ pub trait TodoRepository: Send + Sync {
 
     /// Counts over `owner`'s todos, by aggregate queries.
     async fn stats(&self, owner: UserId, today: chrono::NaiveDate, now: Timestamp) -> Result<TodoStats, RepoError>;
+}
+
+/// Storage of the product catalogue.
+#[async_trait]
+pub trait ProductRepository: Send + Sync {
+    /// Inserts a product.
+    ///
+    /// # Errors
+    /// `Conflict(SkuTaken)`.
+    async fn insert(&self, product: NewProduct) -> Result<Product, RepoError>;
+
+    /// A product, active or not.
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError>;
+
+    /// Applies `changes` if the stored version satisfies `expected`.
+    async fn update(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Product>, RepoError>;
+
+    /// Deletes a product if the stored version satisfies `expected`.
+    async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError>;
+
+    /// A page of products.
+    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, RepoError>;
+
+    /// Adds `delta` to the stock atomically (one conditional UPDATE) and
+    /// records the adjustment with its reason.
+    async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError>;
 }
 
 /// Slow, salted password hashing. Implementations must keep the work off

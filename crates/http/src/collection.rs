@@ -194,17 +194,24 @@ pub struct PageBody<T> {
 pub fn page_response<T: Serialize>(req: &HttpRequest, page: Page<T>, codec: &CursorCodec) -> HttpResponse {
     let next_cursor = page.next.as_ref().map(|p| codec.encode(p));
     let mut res = HttpResponse::Ok();
-    if let Some(cursor) = &next_cursor {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in form_urlencoded::parse(req.query_string().as_bytes()) {
-            if k != "cursor" && k != "offset" {
-                query.append_pair(&k, &v);
-            }
-        }
-        query.append_pair("cursor", cursor);
-        res.insert_header((LINK, format!("<{}?{}>; rel=\"next\"", req.path(), query.finish())));
+    if let Some(link) = next_link(req, next_cursor.as_deref()) {
+        res.insert_header((LINK, link));
     }
     res.json(PageBody { items: page.items, next_cursor, total: page.total })
+}
+
+/// The `Link` header value for the next page: this request's path and
+/// parameters with `cursor` set (and any `offset` dropped).
+pub fn next_link(req: &HttpRequest, cursor: Option<&str>) -> Option<String> {
+    let cursor = cursor?;
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(req.query_string().as_bytes()) {
+        if k != "cursor" && k != "offset" {
+            query.append_pair(&k, &v);
+        }
+    }
+    query.append_pair("cursor", cursor);
+    Some(format!("<{}?{}>; rel=\"next\"", req.path(), query.finish()))
 }
 
 #[cfg(test)]

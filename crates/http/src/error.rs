@@ -95,6 +95,10 @@ fn conflict_problem(c: Conflict) -> Problem {
             Problem::new(StatusCode::CONFLICT, "email_taken", "Email taken", "an account with this email address already exists")
         }
         Conflict::Concurrent => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the resource was changed concurrently; retry"),
+        Conflict::SkuTaken => Problem::new(StatusCode::CONFLICT, "sku_taken", "SKU taken", "another product already has this SKU"),
+        Conflict::StockLimit => {
+            Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the adjustment would take the stock above 1000000")
+        }
     }
 }
 
@@ -178,6 +182,12 @@ impl ApiError {
                     DomainError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"),
                     DomainError::Conflict(c) => conflict_problem(*c),
                     DomainError::LastAdmin => Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string()),
+                    DomainError::InsufficientStock => Problem::new(
+                        StatusCode::CONFLICT,
+                        "insufficient_stock",
+                        "Insufficient stock",
+                        "the adjustment would take the stock below zero",
+                    ),
                     DomainError::PreconditionFailed => Problem::new(
                         StatusCode::PRECONDITION_FAILED,
                         "precondition_failed",

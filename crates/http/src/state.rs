@@ -4,6 +4,7 @@ use crate::collection::CursorCodec;
 use rivet_auth::AuthService;
 use rivet_domain::Accounts;
 use rivet_domain::ports::HealthCheck;
+use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub accounts: Accounts,
     pub todos: Todos,
+    pub products: Products,
     pub auth: Arc<AuthService>,
     /// The primary database, for readiness.
     pub database: Arc<dyn HealthCheck>,

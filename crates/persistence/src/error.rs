@@ -40,6 +40,9 @@ fn conflict_of(info: &dyn diesel::result::DatabaseErrorInformation) -> Option<Co
     if constraint == "users_email_key" || message.contains("users.email") {
         return Some(Conflict::EmailTaken);
     }
+    if constraint == "products_sku_key" || message.contains("products.sku") {
+        return Some(Conflict::SkuTaken);
+    }
     None
 }
 

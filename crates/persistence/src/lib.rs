@@ -13,6 +13,9 @@
 pub mod db;
 mod error;
 pub mod migrations;
+mod product_list;
+mod product_rows;
+mod products;
 mod rows;
 pub mod schema;
 mod sessions;
@@ -28,6 +31,7 @@ mod users;
 
 pub use db::{Backend, Database, DbOptions, PoolStatus};
 pub use error::{Error, Result};
+pub use products::ProductStore;
 pub use sessions::SessionStore;
 pub use todos::TodoStore;
 pub use users::UserStore;

@@ -79,6 +79,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    products (id) {
+        id -> Uuid,
+        sku -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        price_cents -> BigInt,
+        currency -> Text,
+        category -> Text,
+        stock -> BigInt,
+        is_active -> Bool,
+        image_url -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    stock_adjustments (id) {
+        id -> Uuid,
+        product_id -> Uuid,
+        delta -> BigInt,
+        reason -> Text,
+        stock_after -> BigInt,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
     advisory_locks (name) {
         name -> Text,
         acquisitions -> BigInt,
@@ -89,4 +124,14 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(todos -> users (owner_id));
 diesel::joinable!(todo_tags -> todos (todo_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, advisory_locks, todos, todo_tags);
+diesel::joinable!(stock_adjustments -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    refresh_tokens,
+    advisory_locks,
+    todos,
+    todo_tags,
+    products,
+    stock_adjustments
+);

@@ -6,7 +6,7 @@ use diesel::QueryableByName;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use rivet_persistence::schema::{advisory_locks, refresh_tokens, sessions, todo_tags, todos, users};
+use rivet_persistence::schema::{advisory_locks, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users};
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +28,8 @@ fn declared() -> Tables {
         ("advisory_locks".into(), columns(advisory_locks::table.select(advisory_locks::all_columns))),
         ("todos".into(), columns(todos::table.select(todos::all_columns))),
         ("todo_tags".into(), columns(todo_tags::table.select(todo_tags::all_columns))),
+        ("products".into(), columns(products::table.select(products::all_columns))),
+        ("stock_adjustments".into(), columns(stock_adjustments::table.select(stock_adjustments::all_columns))),
     ])
 }
 

@@ -3,5 +3,6 @@
 //! (`role`, `is_active`, `id`...) by adding it.
 
 pub mod auth;
+pub mod products;
 pub mod todos;
 pub mod users;

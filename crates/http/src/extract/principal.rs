@@ -45,3 +45,22 @@ impl FromRequest for Authenticated {
         })
     }
 }
+
+/// The caller if credentials were sent, `None` for an anonymous request. A
+/// bad, expired or revoked token is still refused (401), never silently
+/// treated as anonymous.
+#[derive(Debug, Clone, Copy)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromRequest for MaybePrincipal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(MaybePrincipal(None)) });
+        }
+        let authenticated = Authenticated::from_request(req, payload);
+        Box::pin(async move { Ok(MaybePrincipal(Some(authenticated.await?.0))) })
+    }
+}

@@ -5,6 +5,7 @@ mod auth;
 mod endpoint;
 mod health;
 mod oauth;
+mod products;
 mod todos;
 mod users;
 
@@ -25,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope(API_PREFIX)
                 .service(web::scope("/auth").configure(auth::configure).configure(oauth::configure))
                 .service(web::scope("/users").configure(users::configure))
-                .service(web::scope("/todos").configure(todos::configure)),
+                .service(web::scope("/todos").configure(todos::configure))
+                .service(web::scope("/products").configure(products::configure)),
         )
         .default_service(web::to(not_found));
 }

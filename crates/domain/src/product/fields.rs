@@ -1,0 +1,155 @@
+//! The value objects of a product.
+
+use crate::validation::FieldError;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+static CURRENCIES: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("../../data/iso4217.txt").lines().filter(|l| !l.is_empty()).collect());
+
+/// A stock-keeping unit: 3 to 32 of `A-Z`, `0-9` and `-` (input is upper-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Sku(String);
+
+impl Sku {
+    /// # Errors
+    /// `format`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let v = raw.trim().to_ascii_uppercase();
+        let ok = (3..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if ok { Ok(Self(v)) } else { Err(FieldError::new("sku", "format", "must be 3 to 32 characters of A-Z, 0-9 and -")) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(v: String) -> Self {
+        Self(v)
+    }
+}
+
+/// Text of bounded length: a trimmed, non-empty single line.
+fn line(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let v = raw.trim();
+    let n = v.chars().count();
+    if n == 0 || n > max {
+        return Err(FieldError::new(field, "length", format!("must be 1 to {max} characters")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "format", "must not contain control characters"));
+    }
+    Ok(v.to_owned())
+}
+
+/// A product name: 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductName(String);
+
+impl ProductName {
+    /// # Errors
+    /// `length` or `format`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        line("name", raw, 200).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(v: String) -> Self {
+        Self(v)
+    }
+}
+
+/// A product category: 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category(String);
+
+impl Category {
+    /// # Errors
+    /// `length` or `format`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        line("category", raw, 64).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(v: String) -> Self {
+        Self(v)
+    }
+}
+
+/// An ISO 4217 currency code (input is upper-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Currency(String);
+
+impl Currency {
+    /// # Errors
+    /// `one_of` for anything but a current ISO 4217 code.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let v = raw.trim().to_ascii_uppercase();
+        if CURRENCIES.contains(v.as_str()) {
+            Ok(Self(v))
+        } else {
+            Err(FieldError::new("currency", "one_of", "must be an ISO 4217 code such as EUR or USD"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn from_trusted(v: String) -> Self {
+        Self(v)
+    }
+}
+
+/// Largest price, in minor units.
+pub const MAX_PRICE_CENTS: i64 = 100_000_000;
+/// Largest stock.
+pub const MAX_STOCK: i64 = 1_000_000;
+
+/// Checks a price in minor units.
+///
+/// # Errors
+/// `range`.
+pub fn price_cents(v: i64) -> Result<i64, FieldError> {
+    if (0..=MAX_PRICE_CENTS).contains(&v) { Ok(v) } else { Err(FieldError::new("price_cents", "range", "must be 0 to 100000000")) }
+}
+
+/// Checks a stock level.
+///
+/// # Errors
+/// `range`.
+pub fn stock(v: i64) -> Result<i64, FieldError> {
+    if (0..=MAX_STOCK).contains(&v) { Ok(v) } else { Err(FieldError::new("stock", "range", "must be 0 to 1000000")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skus_are_upper_cased_and_checked() {
+        assert_eq!(Sku::parse(" abc-12 ").unwrap().as_str(), "ABC-12");
+        for bad in ["AB", "A B C", "ÄBC", &"A".repeat(33)] {
+            assert!(Sku::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn currencies_come_from_iso_4217() {
+        assert_eq!(Currency::parse("eur").unwrap().as_str(), "EUR");
+        assert!(Currency::parse("XYZ").is_err());
+        assert!(CURRENCIES.len() > 150);
+    }
+
+    #[test]
+    fn prices_and_stock_are_bounded() {
+        assert!(price_cents(-1).is_err() && price_cents(100_000_001).is_err() && price_cents(0).is_ok());
+        assert!(stock(1_000_001).is_err() && stock(1_000_000).is_ok());
+    }
+}

@@ -1,0 +1,158 @@
+//! `/api/v1/products`: a public catalogue (active products, cacheable for 60
+//! s by anyone) maintained by holders of `products:write`.
+
+use super::{API_PREFIX, Endpoint};
+use crate::collection::{Listing, PageBody};
+use crate::conditional::{if_match, versioned};
+use crate::dto::products::{AdjustStock, CreateProduct, ProductBody, ProductFilterParams, UpdateProduct};
+use crate::error::{ApiError, Location};
+use crate::extract::{Authenticated, Json, MaybePrincipal, non_null, path_id};
+use crate::state::AppState;
+use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, LINK, LOCATION};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use rivet_auth::{Permission, Principal};
+use rivet_domain::collection::Sort;
+use rivet_domain::product::{NewProductInput, ProductFilter, ProductId, ProductPatch, ProductQuery, ProductSort, StockAdjustment};
+use rivet_domain::{FieldError, ValidationErrors};
+use sha2::{Digest, Sha256};
+
+/// Everyone sees the same active catalogue, so shared caches may keep it.
+const PUBLIC: &str = "public, max-age=60";
+/// A view that may show inactive products is for its requester only.
+const PRIVATE: &str = "private, no-cache";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(Endpoint::new("").get(list).post(create).build())
+        .service(Endpoint::new("/{id}").get(get).patch(update).delete(delete).build())
+        .service(Endpoint::new("/{id}/stock-adjustments").post(adjust_stock).build());
+}
+
+fn writer(who: &MaybePrincipal) -> bool {
+    who.0.as_ref().is_some_and(|p: &Principal| p.has(Permission::ProductsWrite))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    who: MaybePrincipal,
+    req: HttpRequest,
+    listing: Listing<ProductFilterParams>,
+) -> Result<HttpResponse, ApiError> {
+    let (sort, page) = listing.page(Sort::by(ProductSort::Name, false), &state.cursors)?;
+    let f = listing.filter;
+    let include_inactive = f.include_inactive.unwrap_or(false);
+    if include_inactive {
+        match &who.0 {
+            None => return Err(ApiError::Unauthenticated),
+            Some(p) => p.require(Permission::ProductsWrite)?,
+        }
+    }
+    let mut errors = ValidationErrors::new();
+    let q = f.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        errors.push(FieldError::new("q", "length", "must be at most 200 characters"));
+    }
+    if let (Some(min), Some(max)) = (f.min_price, f.max_price)
+        && min > max
+    {
+        errors.push(FieldError::new("min_price", "range", "must not exceed max_price"));
+    }
+    errors.into_result().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
+    let filter = ProductFilter {
+        include_inactive,
+        category: f.category,
+        min_price: f.min_price,
+        max_price: f.max_price,
+        in_stock: f.in_stock,
+        q,
+        currency: f.currency,
+    };
+    let products = state.products.list(&ProductQuery { filter, sort, page }).await?;
+    let next_cursor = products.next.as_ref().map(|p| state.cursors.encode(p));
+    let body = PageBody { items: products.items.into_iter().map(ProductBody::from).collect(), next_cursor, total: products.total };
+    let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // A list has no version: its tag is a digest of exactly what is sent.
+    let digest = Sha256::digest(&bytes);
+    let tag = format!("\"l{}\"", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let cache = if include_inactive { PRIVATE } else { PUBLIC };
+    let matches = req
+        .headers()
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag));
+    if matches {
+        return Ok(HttpResponse::NotModified().insert_header((ETAG, tag)).insert_header((CACHE_CONTROL, cache)).finish());
+    }
+    let mut res = HttpResponse::Ok();
+    res.insert_header((ETAG, tag)).insert_header((CACHE_CONTROL, cache)).content_type("application/json");
+    if let Some(link) = crate::collection::next_link(&req, body.next_cursor.as_deref()) {
+        res.insert_header((LINK, link));
+    }
+    Ok(res.body(bytes))
+}
+
+async fn get(state: web::Data<AppState>, who: MaybePrincipal, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let product = state.products.get(ProductId(path_id(&id)?), writer(&who)).await?;
+    let mut res = HttpResponse::Ok();
+    res.insert_header((CACHE_CONTROL, if product.is_active { PUBLIC } else { PRIVATE }));
+    Ok(versioned(&req, res, product.version, &ProductBody::from(product)))
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    body: Json<CreateProduct>,
+) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::ProductsWrite)?;
+    let CreateProduct { sku, name, description, price_cents, currency, category, stock, is_active } = body.0;
+    let product =
+        state.products.create(NewProductInput { sku, name, description, price_cents, currency, category, stock, is_active }).await?;
+    let mut res = HttpResponse::Created();
+    res.insert_header((LOCATION, format!("{API_PREFIX}/products/{}", product.id)));
+    Ok(versioned(&req, res, product.version, &ProductBody::from(product)))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<UpdateProduct>,
+) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::ProductsWrite)?;
+    let id = ProductId(path_id(&id)?);
+    let b = body.0;
+    let mut e = ValidationErrors::new();
+    let patch = ProductPatch {
+        sku: e.check("sku", non_null("sku", b.sku)).flatten(),
+        name: e.check("name", non_null("name", b.name)).flatten(),
+        description: b.description.into_option(),
+        price_cents: e.check("price_cents", non_null("price_cents", b.price_cents)).flatten(),
+        currency: e.check("currency", non_null("currency", b.currency)).flatten(),
+        category: e.check("category", non_null("category", b.category)).flatten(),
+        stock: e.check("stock", non_null("stock", b.stock)).flatten(),
+        is_active: e.check("is_active", non_null("is_active", b.is_active)).flatten(),
+    };
+    e.into_result().map_err(ApiError::invalid_body)?;
+    let product = state.products.update(id, patch, &if_match(&req)).await?;
+    Ok(versioned(&req, HttpResponse::Ok(), product.version, &ProductBody::from(product)))
+}
+
+async fn delete(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::ProductsWrite)?;
+    state.products.delete(ProductId(path_id(&id)?), &if_match(&req)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn adjust_stock(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: Json<AdjustStock>,
+) -> Result<HttpResponse, ApiError> {
+    who.0.require(Permission::ProductsWrite)?;
+    let id = ProductId(path_id(&id)?);
+    let product = state.products.adjust_stock(id, StockAdjustment { delta: body.0.delta, reason: body.0.reason }).await?;
+    Ok(versioned(&req, HttpResponseBuilder::new(actix_web::http::StatusCode::OK), product.version, &ProductBody::from(product)))
+}

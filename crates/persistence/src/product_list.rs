@@ -1,0 +1,118 @@
+//! Listing products: one query per page (plus a count when asked).
+
+use crate::error::{Error, Result};
+use crate::product_rows::ProductRow;
+use crate::products::ProductStore;
+use crate::schema::products;
+use crate::sql::{coalesce, lower};
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel_async::RunQueryDsl;
+use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
+use rivet_domain::product::{Product, ProductFilter, ProductQuery, ProductSort};
+
+fn corrupt(v: &KeyValue) -> Error {
+    Error::Corrupt(format!("cursor value {v:?} does not fit its sort key"))
+}
+
+/// Narrows a boxed `products` query by the filter.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {{
+        let f: &ProductFilter = $f;
+        let mut q = $query;
+        if !f.include_inactive {
+            q = q.filter(products::is_active.eq(true));
+        }
+        if let Some(c) = &f.category {
+            q = q.filter(products::category.eq(c.clone()));
+        }
+        if let Some(min) = f.min_price {
+            q = q.filter(products::price_cents.ge(min));
+        }
+        if let Some(max) = f.max_price {
+            q = q.filter(products::price_cents.le(max));
+        }
+        match f.in_stock {
+            Some(true) => q = q.filter(products::stock.gt(0i64)),
+            Some(false) => q = q.filter(products::stock.eq(0i64)),
+            None => {}
+        }
+        if let Some(c) = &f.currency {
+            q = q.filter(products::currency.eq(c.to_ascii_uppercase()));
+        }
+        if let Some(needle) = f.q.as_deref() {
+            let pattern = like_pattern(needle);
+            q = q.filter(
+                lower(products::name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(coalesce(products::description, "")).like(pattern.clone()).escape('\\'))
+                    .or(lower(products::sku).like(pattern).escape('\\')),
+            );
+        }
+        q
+    }};
+}
+
+/// `sort column <op> cursor value`, boxed for backend `$db`.
+macro_rules! compare {
+    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
+        let v: &KeyValue = $value;
+        let boxed: Box<dyn BoxableExpression<products::table, $db, SqlType = Bool>> = match ($key, v) {
+            (ProductSort::PriceCents, KeyValue::Int(n)) => Box::new(products::price_cents.$op(*n)),
+            (ProductSort::Stock, KeyValue::Int(n)) => Box::new(products::stock.$op(*n)),
+            (ProductSort::Name, KeyValue::Text(s)) => Box::new(products::name.$op(s.clone())),
+            (ProductSort::CreatedAt, KeyValue::Time(t)) => Box::new(products::created_at.$op(DbTime(*t))),
+            _ => return Err(corrupt(v)),
+        };
+        boxed
+    }};
+}
+
+impl ProductStore {
+    pub(crate) async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>> {
+        let ProductQuery { filter, sort, page } = query;
+        let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(self.db, |conn, Db| {
+            let mut q = filtered!(products::table.select(ProductRow::as_select()).into_boxed::<Db>(), filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    let id = DbUuid(position.id);
+                    let mut after: Box<dyn BoxableExpression<products::table, Db, SqlType = Bool>> =
+                        if sort.id_descending() { Box::new(products::id.lt(id)) } else { Box::new(products::id.gt(id)) };
+                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
+                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
+                        let equal = compare!(Db, term.key, value, eq);
+                        after = Box::new(beyond.or(equal.and(after)));
+                    }
+                    q = q.filter(after);
+                }
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (ProductSort::PriceCents, false) => q.then_order_by(products::price_cents.asc()),
+                    (ProductSort::PriceCents, true) => q.then_order_by(products::price_cents.desc()),
+                    (ProductSort::Name, false) => q.then_order_by(products::name.asc()),
+                    (ProductSort::Name, true) => q.then_order_by(products::name.desc()),
+                    (ProductSort::CreatedAt, false) => q.then_order_by(products::created_at.asc()),
+                    (ProductSort::CreatedAt, true) => q.then_order_by(products::created_at.desc()),
+                    (ProductSort::Stock, false) => q.then_order_by(products::stock.asc()),
+                    (ProductSort::Stock, true) => q.then_order_by(products::stock.desc()),
+                };
+            }
+            q = if sort.id_descending() { q.then_order_by(products::id.desc()) } else { q.then_order_by(products::id.asc()) };
+            let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let total = if page.include_total {
+                Some(filtered!(products::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            (rows, total)
+        });
+        let items = rows.into_iter().map(ProductRow::into_product).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(items, page, sort, total))
+    }
+}

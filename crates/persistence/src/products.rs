@@ -1,0 +1,170 @@
+//! The product repository: writes, reads and atomic stock adjustments.
+//! Lists are in `product_list.rs`.
+
+use crate::db::Database;
+use crate::error::Result;
+use crate::product_rows::{NewProductRow, ProductChangeset, ProductRow};
+use crate::schema::{products, stock_adjustments};
+use crate::todos::versions;
+use crate::types::{DbTime, DbUuid};
+use crate::with_conn;
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::RepoError;
+use rivet_domain::collection::Page;
+use rivet_domain::ports::{ProductRepository, Updated};
+use rivet_domain::product::{Adjusted, MAX_STOCK, NewProduct, Product, ProductChanges, ProductId, ProductQuery};
+use rivet_domain::time::Timestamp;
+use rivet_domain::version::IfVersion;
+use tracing::instrument;
+
+/// Products in the database.
+#[derive(Debug, Clone)]
+pub struct ProductStore {
+    pub(crate) db: Database,
+}
+
+impl ProductStore {
+    /// A repository over `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn insert_row(&self, product: &NewProduct) -> Result<Product> {
+        let row = NewProductRow::from(product);
+        with_conn!(self.db, |conn| {
+            diesel::insert_into(products::table).values(&row).returning(ProductRow::as_returning()).get_result(conn).await?.into_product()
+        })
+    }
+
+    async fn find_row(&self, id: ProductId) -> Result<Option<Product>> {
+        with_conn!(self.db, |conn| {
+            let row: Option<ProductRow> =
+                products::table.find(DbUuid(id.0)).select(ProductRow::as_select()).first(conn).await.optional()?;
+            row.map(ProductRow::into_product).transpose()
+        })
+    }
+
+    async fn update_row(&self, id: ProductId, changes: &ProductChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<Product>> {
+        let (key, set, allowed) = (DbUuid(id.0), ProductChangeset::from(changes), versions(expected));
+        with_conn!(self.db, |conn| {
+            let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
+            if let Some(allowed) = allowed {
+                update = update.filter(products::version.eq_any(allowed));
+            }
+            let row: Option<ProductRow> = update
+                .set((&set, products::version.eq(products::version + 1i64), products::updated_at.eq(DbTime(now))))
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?;
+            match row {
+                Some(row) => Ok(Updated::Done(row.into_product()?)),
+                None => {
+                    let exists: Option<i64> = products::table.find(key).select(products::version).first(conn).await.optional()?;
+                    Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+                }
+            }
+        })
+    }
+
+    async fn delete_row(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>> {
+        let (key, allowed) = (DbUuid(id.0), versions(expected));
+        with_conn!(self.db, |conn| {
+            let mut delete = diesel::delete(products::table).filter(products::id.eq(key)).into_boxed();
+            if let Some(allowed) = allowed {
+                delete = delete.filter(products::version.eq_any(allowed));
+            }
+            if delete.execute(conn).await? == 1 {
+                return Ok(Updated::Done(()));
+            }
+            let exists: Option<i64> = products::table.find(key).select(products::version).first(conn).await.optional()?;
+            Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+        })
+    }
+
+    /// One conditional UPDATE decides: concurrent adjustments serialise on
+    /// the row (PostgreSQL re-checks the condition against the newest stock;
+    /// SQLite has one writer), so they add up exactly and never go below 0.
+    async fn adjust(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted> {
+        let key = DbUuid(id.0);
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                let row: Option<ProductRow> = diesel::update(products::table)
+                    .filter(products::id.eq(key))
+                    .filter((products::stock + delta).ge(0i64))
+                    .filter((products::stock + delta).le(MAX_STOCK))
+                    .set((
+                        products::stock.eq(products::stock + delta),
+                        products::version.eq(products::version + 1i64),
+                        products::updated_at.eq(DbTime(now)),
+                    ))
+                    .returning(ProductRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                let Some(row) = row else {
+                    let stock: Option<i64> = products::table.find(key).select(products::stock).first(c).await.optional()?;
+                    return Ok(match stock {
+                        None => Adjusted::NotFound,
+                        Some(s) if s + delta < 0 => Adjusted::Insufficient,
+                        Some(_) => Adjusted::AboveLimit,
+                    });
+                };
+                diesel::insert_into(stock_adjustments::table)
+                    .values((
+                        stock_adjustments::id.eq(DbUuid(uuid::Uuid::now_v7())),
+                        stock_adjustments::product_id.eq(key),
+                        stock_adjustments::delta.eq(delta),
+                        stock_adjustments::reason.eq(reason),
+                        stock_adjustments::stock_after.eq(row.stock),
+                        stock_adjustments::created_at.eq(DbTime(now)),
+                    ))
+                    .execute(c)
+                    .await?;
+                Ok(Adjusted::Done(Box::new(row.into_product()?)))
+            })
+            .await
+        })
+    }
+}
+
+#[async_trait]
+impl ProductRepository for ProductStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, product: NewProduct) -> Result<Product, RepoError> {
+        Ok(self.insert_row(&product).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
+        Ok(self.find_row(id).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn update(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Product>, RepoError> {
+        Ok(self.update_row(id, changes, expected, now).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
+        Ok(self.delete_row(id, expected).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, RepoError> {
+        Ok(self.list_products(query).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError> {
+        Ok(self.adjust(id, delta, reason, now).await?)
+    }
+}
