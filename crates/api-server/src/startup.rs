@@ -8,13 +8,13 @@ use actix_web::{App, HttpServer, web};
 use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
 use rivet_domain::Accounts;
 use rivet_domain::accounts::Registration;
-use rivet_domain::ports::{HealthCheck, PasswordHasher, SessionRepository, UserRepository};
+use rivet_domain::ports::{HealthCheck, IdempotencyStore, PasswordHasher, SessionRepository, UserRepository};
 use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::{AppState, HttpLimits};
-use rivet_persistence::{Database, DbOptions, ProductStore, SessionStore, TodoStore, UserStore};
+use rivet_persistence::{Database, DbOptions, IdempotencyRecords, ProductStore, SessionStore, TodoStore, UserStore};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +40,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub todos: Todos,
     pub products: Products,
+    pub idempotency: Arc<IdempotencyRecords>,
     pub auth: Arc<AuthService>,
 }
 
@@ -95,7 +96,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
     let accounts = Accounts::new(users, sessions, hasher);
     let todos = Todos::new(Arc::new(TodoStore::new(db.clone())));
     let products = Products::new(Arc::new(ProductStore::new(db.clone())));
-    Ok(Services { db, accounts, todos, products, auth: Arc::new(auth) })
+    let idempotency = Arc::new(IdempotencyRecords::new(db.clone()));
+    Ok(Services { db, accounts, todos, products, idempotency, auth: Arc::new(auth) })
 }
 
 /// Creates the `[bootstrap]` administrator if it is configured and absent.
@@ -117,6 +119,7 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Services,
+    housekeeping: tokio::task::JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -143,6 +146,7 @@ impl Application {
             products: services.products.clone(),
             auth: services.auth.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
+            idempotency: services.idempotency.clone() as Arc<dyn IdempotencyStore>,
             cursors: cursor_codec(settings)?,
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
@@ -159,7 +163,8 @@ impl Application {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?.run();
-        Ok(Self { port, server, services })
+        let housekeeping = tokio::spawn(purge_idempotency_records(services.idempotency.clone()));
+        Ok(Self { port, server, services, housekeeping })
     }
 
     /// The bound port.
@@ -185,11 +190,25 @@ impl Application {
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.housekeeping.abort();
         self.services.db.close();
         if let Err(e) = &result {
             warn!(error = %e, "server stopped with an error");
         }
         result
+    }
+}
+
+/// Removes expired idempotency records once an hour (and once at start).
+async fn purge_idempotency_records(store: Arc<IdempotencyRecords>) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.purge_expired(rivet_domain::time::now()).await {
+            Ok(0) => {}
+            Ok(n) => info!(purged = n, "removed expired idempotency records"),
+            Err(e) => warn!(error = %e, "could not purge idempotency records; will retry in an hour"),
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod collection;
 pub mod error;
+pub mod idempotency;
 pub mod ports;
 pub mod product;
 pub mod session;

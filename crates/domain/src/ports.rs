@@ -5,6 +5,7 @@
 
 use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
+use crate::idempotency::{Claim, ClaimRequest, StoredResponse};
 use crate::product::{Adjusted, NewProduct, Product, ProductChanges, ProductId, ProductQuery};
 use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
 use crate::time::Timestamp;
@@ -166,6 +167,22 @@ pub trait ProductRepository: Send + Sync {
     /// Adds `delta` to the stock atomically (one conditional UPDATE) and
     /// records the adjustment with its reason.
     async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError>;
+}
+
+/// Storage of idempotency records.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims a key atomically: of two concurrent claims one gets `Started`.
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, RepoError>;
+
+    /// Stores the answer of a claimed key.
+    async fn complete(&self, principal: &str, key: &str, response: &StoredResponse) -> Result<(), RepoError>;
+
+    /// Releases a claim whose request failed on the server side, so a retry runs again.
+    async fn release(&self, principal: &str, key: &str) -> Result<(), RepoError>;
+
+    /// Removes records older than the retention period; returns how many.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError>;
 }
 
 /// Slow, salted password hashing. Implementations must keep the work off

@@ -63,6 +63,12 @@ pub enum ApiError {
     /// The input has a field the endpoint does not accept. → 422 `unknown_field`
     #[error("unknown field {field}")]
     UnknownField { location: Location, field: String },
+    /// The `Idempotency-Key` was used with a different request. → 422 `idempotency_key_reused`
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running. → 409 `idempotency_in_progress`
+    #[error("idempotent request in progress")]
+    IdempotencyInProgress,
     /// A bug or an unexpected failure. → 500 `internal`
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -243,6 +249,24 @@ impl ApiError {
                 }];
                 (p, none)
             }
+            Self::IdempotencyKeyReused => (
+                Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "idempotency_key_reused",
+                    "Idempotency key reused",
+                    "this Idempotency-Key was used with a different request; use a new key",
+                ),
+                none,
+            ),
+            Self::IdempotencyInProgress => (
+                Problem::new(
+                    StatusCode::CONFLICT,
+                    "idempotency_in_progress",
+                    "Request in progress",
+                    "the first request with this Idempotency-Key is still running; retry shortly",
+                ),
+                none,
+            ),
             Self::Internal(_) => (internal_problem(), none),
         }
     }

@@ -20,6 +20,7 @@ pub mod context;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 mod problem;
 pub mod routes;
 pub mod state;

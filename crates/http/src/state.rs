@@ -3,7 +3,7 @@
 use crate::collection::CursorCodec;
 use rivet_auth::AuthService;
 use rivet_domain::Accounts;
-use rivet_domain::ports::HealthCheck;
+use rivet_domain::ports::{HealthCheck, IdempotencyStore};
 use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use std::sync::Arc;
@@ -17,6 +17,8 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     /// The primary database, for readiness.
     pub database: Arc<dyn HealthCheck>,
+    /// Answers of POST creates, for `Idempotency-Key`.
+    pub idempotency: Arc<dyn IdempotencyStore>,
     /// Signs the cursors of every collection.
     pub cursors: CursorCodec,
 }

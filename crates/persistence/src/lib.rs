@@ -12,6 +12,7 @@
 
 pub mod db;
 mod error;
+mod idempotency;
 pub mod migrations;
 mod product_list;
 mod product_rows;
@@ -31,6 +32,7 @@ mod users;
 
 pub use db::{Backend, Database, DbOptions, PoolStatus};
 pub use error::{Error, Result};
+pub use idempotency::IdempotencyRecords;
 pub use products::ProductStore;
 pub use sessions::SessionStore;
 pub use todos::TodoStore;

@@ -114,6 +114,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::UtcTime;
+
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> UtcTime,
+        locked_until -> UtcTime,
+        expires_at -> UtcTime,
+    }
+}
+
+diesel::table! {
     advisory_locks (name) {
         name -> Text,
         acquisitions -> BigInt,

@@ -6,7 +6,9 @@ use diesel::QueryableByName;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use rivet_persistence::schema::{advisory_locks, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users};
+use rivet_persistence::schema::{
+    advisory_locks, idempotency_keys, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
+};
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,6 +32,7 @@ fn declared() -> Tables {
         ("todo_tags".into(), columns(todo_tags::table.select(todo_tags::all_columns))),
         ("products".into(), columns(products::table.select(products::all_columns))),
         ("stock_adjustments".into(), columns(stock_adjustments::table.select(stock_adjustments::all_columns))),
+        ("idempotency_keys".into(), columns(idempotency_keys::table.select(idempotency_keys::all_columns))),
     ])
 }
 

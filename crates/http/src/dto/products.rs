@@ -45,7 +45,7 @@ impl From<Product> for ProductBody {
 }
 
 /// `POST /products`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
     pub sku: String,
@@ -76,7 +76,7 @@ pub struct UpdateProduct {
 }
 
 /// `POST /products/{id}/stock-adjustments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustStock {
     pub delta: i64,

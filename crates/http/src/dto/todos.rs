@@ -42,7 +42,7 @@ impl From<Todo> for TodoBody {
 }
 
 /// `POST /todos`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTodo {
     pub title: String,

@@ -7,9 +7,10 @@ use crate::conditional::{if_match, versioned};
 use crate::dto::products::{AdjustStock, CreateProduct, ProductBody, ProductFilterParams, UpdateProduct};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, MaybePrincipal, non_null, path_id};
+use crate::idempotency;
 use crate::state::AppState;
 use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, LINK, LOCATION};
-use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::{Permission, Principal};
 use rivet_domain::collection::Sort;
 use rivet_domain::product::{NewProductInput, ProductFilter, ProductId, ProductPatch, ProductQuery, ProductSort, StockAdjustment};
@@ -104,12 +105,15 @@ async fn create(
     body: Json<CreateProduct>,
 ) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::ProductsWrite)?;
-    let CreateProduct { sku, name, description, price_cents, currency, category, stock, is_active } = body.0;
-    let product =
-        state.products.create(NewProductInput { sku, name, description, price_cents, currency, category, stock, is_active }).await?;
-    let mut res = HttpResponse::Created();
-    res.insert_header((LOCATION, format!("{API_PREFIX}/products/{}", product.id)));
-    Ok(versioned(&req, res, product.version, &ProductBody::from(product)))
+    idempotency::once(state.idempotency.as_ref(), &req, &who.0, &body.0, async {
+        let CreateProduct { sku, name, description, price_cents, currency, category, stock, is_active } = body.0.clone();
+        let input = NewProductInput { sku, name, description, price_cents, currency, category, stock, is_active };
+        let product = state.products.create(input).await?;
+        let mut res = HttpResponse::Created();
+        res.insert_header((LOCATION, format!("{API_PREFIX}/products/{}", product.id)));
+        Ok(versioned(&req, res, product.version, &ProductBody::from(product)))
+    })
+    .await
 }
 
 async fn update(
@@ -153,6 +157,9 @@ async fn adjust_stock(
 ) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::ProductsWrite)?;
     let id = ProductId(path_id(&id)?);
-    let product = state.products.adjust_stock(id, StockAdjustment { delta: body.0.delta, reason: body.0.reason }).await?;
-    Ok(versioned(&req, HttpResponseBuilder::new(actix_web::http::StatusCode::OK), product.version, &ProductBody::from(product)))
+    idempotency::once(state.idempotency.as_ref(), &req, &who.0, &body.0, async {
+        let product = state.products.adjust_stock(id, StockAdjustment { delta: body.0.delta, reason: body.0.reason.clone() }).await?;
+        Ok(versioned(&req, HttpResponse::Ok(), product.version, &ProductBody::from(product)))
+    })
+    .await
 }

@@ -7,6 +7,7 @@ use crate::conditional::{if_match, versioned};
 use crate::dto::todos::{CreateTodo, TodoBody, TodoFilterParams, UpdateTodo};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::idempotency;
 use crate::state::AppState;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -39,12 +40,15 @@ async fn create(
     req: HttpRequest,
     body: Json<CreateTodo>,
 ) -> Result<HttpResponse, ApiError> {
-    let CreateTodo { title, description, status, priority, due_date, tags } = body.0;
-    let input = NewTodoInput { title, description, status, priority, due_date, tags };
-    let todo = state.todos.create(who.0.user_id, input).await?;
-    let mut res = HttpResponse::Created();
-    res.insert_header((LOCATION, format!("{API_PREFIX}/todos/{}", todo.id)));
-    Ok(versioned(&req, res, todo.version, &TodoBody::from(todo)))
+    idempotency::once(state.idempotency.as_ref(), &req, &who.0, &body.0, async {
+        let CreateTodo { title, description, status, priority, due_date, tags } = body.0.clone();
+        let input = NewTodoInput { title, description, status, priority, due_date, tags };
+        let todo = state.todos.create(who.0.user_id, input).await?;
+        let mut res = HttpResponse::Created();
+        res.insert_header((LOCATION, format!("{API_PREFIX}/todos/{}", todo.id)));
+        Ok(versioned(&req, res, todo.version, &TodoBody::from(todo)))
+    })
+    .await
 }
 
 async fn get(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {

@@ -5,12 +5,13 @@
 use rivet_domain::time::now;
 use rivet_domain::{Email, NewUser, Role, UserId};
 use rivet_persistence::testing::TestDatabase;
-use rivet_persistence::{Database, DbOptions, SessionStore, TodoStore, UserStore};
+use rivet_persistence::{Database, DbOptions, IdempotencyRecords, SessionStore, TodoStore, UserStore};
 
 pub struct Stores {
     pub users: UserStore,
     pub sessions: SessionStore,
     pub todos: TodoStore,
+    pub idempotency: IdempotencyRecords,
     pub db: Database,
     _guard: TestDatabase,
 }
@@ -37,6 +38,7 @@ pub async fn stores(backend: &str) -> Stores {
         users: UserStore::new(db.clone()),
         sessions: SessionStore::new(db.clone()),
         todos: TodoStore::new(db.clone()),
+        idempotency: IdempotencyRecords::new(db.clone()),
         db,
         _guard: guard,
     }
