@@ -22,6 +22,11 @@ fmt:
 migrate:
     cargo run --release -- migrate
 
+# The docs page in headless Chromium and Schemathesis, against a running server.
+live-checks:
+    cargo build
+    bash scripts/live-checks.sh target/debug/rivet
+
 # Everything CI runs (starts PostgreSQL and Redis if they are down).
 ci:
     bash .ci/run

@@ -23,6 +23,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -91,6 +93,12 @@ pub enum CliError {
 /// # Errors
 /// See [`CliError`].
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    if matches!(cli.command, Some(Command::Openapi)) {
+        // Needs no configuration or database: the document is compiled in.
+        let json = rivet_http::openapi::document().to_pretty_json().map_err(|e| CliError::Command(e.to_string()))?;
+        println!("{json}");
+        return Ok(());
+    }
     let settings = Settings::load(&Sources::from_process()?)?;
     crate::telemetry::init(&settings.log);
     for key in &settings.unknown_keys {
@@ -98,6 +106,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
+        Command::Openapi => Ok(()),
         Command::Migrate => {
             let db = rivet_persistence::Database::connect(&startup::db_options(&settings)).map_err(StartupError::from)?;
             let applied = db.migrate().await.map_err(StartupError::from)?;

@@ -315,3 +315,14 @@ fn no_password_token_or_authorization_header_reaches_the_logs() {
     }
     assert!(!logs.to_lowercase().contains("authorization"), "no Authorization header in the logs");
 }
+
+#[test]
+fn rivet_openapi_prints_the_document_without_configuration_or_database() {
+    let dir = temp_dir();
+    let out = run(&dir.0, &["openapi"], &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/api/v1/todos/{id}"]["patch"].is_object());
+    assert!(!dir.0.join("data").exists(), "no database was touched");
+}

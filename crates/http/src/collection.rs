@@ -90,6 +90,25 @@ impl CursorCodec {
     }
 }
 
+/// The paging parameters every list accepts, for the API description.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // described, not read: `Listing` parses these.
+pub struct PagingParams {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Rows to skip, 0–10 000; not together with `cursor`.
+    #[param(minimum = 0, maximum = 10000)]
+    offset: Option<u32>,
+    /// Also count the matching rows.
+    include_total: Option<bool>,
+    /// Comma-separated fields, `-` for descending.
+    sort: Option<String>,
+}
+
 /// The paging parameters of a list request and its filters `F`.
 #[derive(Debug)]
 pub struct Listing<F> {
@@ -182,7 +201,7 @@ impl<F: DeserializeOwned> FromRequest for Listing<F> {
 }
 
 /// The list envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageBody<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,

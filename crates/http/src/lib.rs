@@ -17,14 +17,16 @@
 pub mod collection;
 pub mod conditional;
 pub mod context;
+mod docs;
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod openapi;
 mod problem;
 pub mod routes;
 pub mod state;
 
 pub use error::ApiError;
-pub use routes::configure;
+pub use routes::{configure, mounted_routes};
 pub use state::{AppState, HttpLimits};

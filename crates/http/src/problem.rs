@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 
 /// One entry of `errors` in a validation problem.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ProblemField {
     pub location: &'static str,
     pub field: String,
@@ -16,9 +16,12 @@ pub struct ProblemField {
 }
 
 /// A problem-details document.
-#[derive(Debug, Clone, Serialize)]
+/// An RFC 9457 problem-details document.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"type": "about:blank", "title": "Validation failed", "status": 422, "detail": "title: must be 1 to 200 characters", "instance": "/api/v1/todos", "code": "validation_failed", "request_id": "01a20291-39f8-7113-8417-ba3b4989b576", "errors": [{"location": "body", "field": "title", "code": "length", "message": "must be 1 to 200 characters"}]}))]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schema(example = "about:blank")]
     pub kind: &'static str,
     pub title: &'static str,
     pub status: u16,
@@ -31,6 +34,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
     #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    #[schema(ignore)]
     pub extensions: serde_json::Map<String, serde_json::Value>,
 }
 

@@ -2,34 +2,41 @@
 
 use rivet_auth::TokenPair;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `POST /auth/register`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    #[schema(example = "ada@example.com", format = Email)]
     pub email: String,
+    /// 8–128 characters, not a common password, not the email.
+    #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
     pub password: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, example = "Ada Lovelace")]
     pub full_name: Option<String>,
 }
 
 /// `POST /auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
+    #[schema(example = "ada@example.com")]
     pub email: String,
+    #[schema(example = "correct horse battery staple")]
     pub password: String,
 }
 
 /// `POST /auth/refresh` and `POST /auth/logout`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshToken {
     pub refresh_token: String,
 }
 
 /// The tokens a successful login or refresh returns.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct TokenPairBody {
     pub access_token: String,
     pub token_type: String,
@@ -50,8 +57,27 @@ impl From<TokenPair> for TokenPairBody {
     }
 }
 
+/// The OAuth2 token endpoint's form (RFC 6749 §4.3 and §6), for the API
+/// description; the handler reads the form itself to answer in RFC 6749 form.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct TokenRequest {
+    /// `password` or `refresh_token`.
+    #[schema(example = "password")]
+    grant_type: String,
+    /// The email, for the password grant.
+    #[schema(example = "ada@example.com")]
+    username: Option<String>,
+    /// For the password grant.
+    password: Option<String>,
+    /// For the refresh_token grant.
+    refresh_token: Option<String>,
+    /// Ignored: every token carries the user's own permissions.
+    scope: Option<String>,
+}
+
 /// The OAuth2 token endpoint's success body (RFC 6749 §5.1).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct OAuthToken {
     pub access_token: String,
     pub token_type: String,
@@ -60,7 +86,7 @@ pub struct OAuthToken {
 }
 
 /// The OAuth2 token endpoint's error body (RFC 6749 §5.2).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct OAuthError {
     pub error: String,
     pub error_description: String,

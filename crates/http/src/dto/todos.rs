@@ -5,17 +5,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rivet_domain::todo::{Priority, Status, Todo, TodoStats};
 use rivet_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A todo as the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct TodoBody {
     pub id: Uuid,
+    #[schema(example = "Write the report")]
     pub title: String,
     pub description: Option<String>,
+    /// `pending`, `in_progress` or `done`.
+    #[schema(example = "pending")]
     pub status: String,
+    /// `low`, `medium`, `high` or `urgent`.
+    #[schema(example = "medium")]
     pub priority: String,
     pub due_date: Option<NaiveDate>,
+    #[schema(example = json!(["work"]))]
     pub tags: Vec<String>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -42,36 +49,54 @@ impl From<Todo> for TodoBody {
 }
 
 /// `POST /todos`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTodo {
+    #[schema(example = "Write the report", min_length = 1, max_length = 200)]
     pub title: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
+    /// Default `pending`.
     #[serde(default)]
+    #[schema(example = "pending")]
     pub status: Option<String>,
+    /// Default `medium`.
     #[serde(default)]
+    #[schema(example = "high")]
     pub priority: Option<String>,
     #[serde(default)]
     pub due_date: Option<NaiveDate>,
+    /// Up to 20 unique tags of `[a-z0-9-]{1,32}`.
     #[serde(default)]
+    #[schema(example = json!(["work", "q3"]))]
     pub tags: Option<Vec<String>>,
 }
 
 /// `PATCH /todos/{id}`: absent leaves a field, `null` clears a nullable one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpdateTodo {
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub title: Patch<String>,
+    /// `null` clears it.
+    #[schema(value_type = Option<String>, max_length = 10000)]
     pub description: Patch<String>,
+    #[schema(value_type = Option<String>)]
     pub status: Patch<String>,
+    #[schema(value_type = Option<String>)]
     pub priority: Patch<String>,
+    /// `null` clears it.
+    #[schema(value_type = Option<NaiveDate>)]
     pub due_date: Patch<NaiveDate>,
+    /// Replaces the whole set.
+    #[schema(value_type = Option<Vec<String>>)]
     pub tags: Patch<Vec<String>>,
 }
 
 /// Filters of `GET /todos`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TodoFilterParams {
     /// One status or a comma-separated list.
@@ -119,7 +144,7 @@ impl TodoFilterParams {
 }
 
 /// Counts per status.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ByStatus {
     pub pending: i64,
     pub in_progress: i64,
@@ -127,7 +152,7 @@ pub struct ByStatus {
 }
 
 /// Counts per priority.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct ByPriority {
     pub low: i64,
     pub medium: i64,
@@ -136,7 +161,7 @@ pub struct ByPriority {
 }
 
 /// The todo part of `GET /users/me/stats`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct TodoStatsBody {
     pub total: i64,
     pub by_status: ByStatus,
@@ -148,7 +173,7 @@ pub struct TodoStatsBody {
 }
 
 /// `GET /users/me/stats` and `GET /users/{id}/stats`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
 pub struct StatsBody {
     pub todos: TodoStatsBody,
 }

@@ -4,14 +4,17 @@ use crate::extract::Patch;
 use chrono::{DateTime, Utc};
 use rivet_domain::User;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A user as the API shows it. No password hash, ever.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct UserBody {
     pub id: Uuid,
+    #[schema(example = "ada@example.com")]
     pub email: String,
     pub full_name: Option<String>,
+    #[schema(example = "user")]
     pub role: String,
     pub is_active: bool,
     pub email_verified: bool,
@@ -35,32 +38,42 @@ impl From<User> for UserBody {
 }
 
 /// `PATCH /users/me`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct UpdateMe {
+    /// `null` clears the name.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub full_name: Patch<String>,
+    /// A new address is unverified until confirmed.
+    #[schema(value_type = Option<String>, format = Email)]
     pub email: Patch<String>,
 }
 
 /// `POST /users/me/password`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
 /// `PATCH /users/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminUpdateUser {
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub full_name: Patch<String>,
+    /// `user`, `manager` or `admin`.
+    #[schema(value_type = Option<String>, example = "manager")]
     pub role: Patch<String>,
+    #[schema(value_type = Option<bool>)]
     pub is_active: Patch<bool>,
 }
 
 /// Filters of `GET /users`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserFilterParams {
     /// One role or a comma-separated list.

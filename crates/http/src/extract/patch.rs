@@ -5,7 +5,7 @@
 //! `null` into "absent".
 
 use rivet_domain::FieldError;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A PATCH field: absent, explicitly null, or a value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,6 +22,17 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
             None => Self::Null,
             Some(v) => Self::Value(v),
         })
+    }
+}
+
+/// Serialized as the value it carries (`null` for absent and null), which is
+/// what the API description shows as a field's default.
+impl<T: Serialize> Serialize for Patch<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Absent | Self::Null => s.serialize_none(),
+            Self::Value(v) => s.serialize_some(v),
+        }
     }
 }
 

@@ -32,8 +32,32 @@ where
 /// Builds one path's `Resource`.
 #[allow(missing_debug_implementations)] // actix's `Resource` is not Debug
 pub struct Endpoint {
+    path: String,
     resource: Resource,
     allow: Vec<&'static str>,
+}
+
+/// Mounts endpoints and records each (method, path) it mounts, so the route
+/// table can be compared with the OpenAPI document.
+#[allow(missing_debug_implementations)] // actix's `ServiceConfig` is not Debug
+pub struct Routes<'a> {
+    cfg: &'a mut web::ServiceConfig,
+    mounted: &'a mut Vec<(String, String)>,
+}
+
+impl<'a> Routes<'a> {
+    pub(crate) fn new(cfg: &'a mut web::ServiceConfig, mounted: &'a mut Vec<(String, String)>) -> Self {
+        Self { cfg, mounted }
+    }
+
+    /// Mounts an endpoint.
+    pub fn add(&mut self, endpoint: Endpoint) -> &mut Self {
+        for m in &endpoint.allow {
+            self.mounted.push(((*m).to_owned(), endpoint.path.clone()));
+        }
+        self.cfg.service(endpoint.build());
+        self
+    }
 }
 
 macro_rules! method {
@@ -55,7 +79,7 @@ macro_rules! method {
 impl Endpoint {
     /// A new endpoint at `path`.
     pub fn new(path: &str) -> Self {
-        Self { resource: web::resource(path), allow: Vec::new() }
+        Self { path: path.to_owned(), resource: web::resource(path), allow: Vec::new() }
     }
 
     method!(get, get, "GET");

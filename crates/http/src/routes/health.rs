@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use super::Endpoint;
+use super::{Endpoint, Routes};
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
@@ -13,18 +13,21 @@ use tracing::warn;
 /// How long readiness waits for the database before calling it down.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/live").get(live).build()).service(Endpoint::new("/ready").get(ready).build());
+pub fn configure(routes: &mut Routes<'_>) {
+    routes.add(Endpoint::new("/health/live").get(live));
+    routes.add(Endpoint::new("/health/ready").get(ready));
 }
 
 /// 200 while the process can answer at all.
-async fn live() -> HttpResponse {
+#[utoipa::path(get, path = "/health/live", tag = "operations", summary = "Liveness", responses((status = 200, description = "The process is running", body = serde_json::Value, example = json!({"status": "ok"}))))]
+pub(crate) async fn live() -> HttpResponse {
     HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({ "status": "ok" }))
 }
 
 /// 200 when the database answers a round trip in time; otherwise 503 with
 /// the failing dependency named in `checks`.
-async fn ready(state: web::Data<AppState>) -> HttpResponse {
+#[utoipa::path(get, path = "/health/ready", tag = "operations", summary = "Readiness: the database answers", responses((status = 200, description = "Ready", body = serde_json::Value, example = json!({"status": "ok", "checks": {"database": "ok"}}))))]
+pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let failure = match tokio::time::timeout(READY_TIMEOUT, state.database.ping()).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),

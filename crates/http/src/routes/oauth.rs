@@ -5,8 +5,8 @@
 //! (`{error, error_description}`), because OAuth2 client libraries expect
 //! exactly that. Server errors (5xx) stay problem+json.
 
-use super::Endpoint;
-use crate::dto::auth::{OAuthError, OAuthToken};
+use super::{Endpoint, Routes};
+use crate::dto::auth::{OAuthError, OAuthToken, TokenRequest};
 use crate::error::ApiError;
 use crate::extract::read_form;
 use crate::state::AppState;
@@ -15,8 +15,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::AuthError;
 use std::collections::HashMap;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/token").post(token).build());
+pub fn configure(routes: &mut Routes<'_>) {
+    routes.add(Endpoint::new("/api/v1/auth/token").post(token));
 }
 
 fn oauth_error(error: &str, description: &str) -> HttpResponse {
@@ -40,7 +40,8 @@ fn grant_failure(e: AuthError) -> Result<HttpResponse, ApiError> {
     }
 }
 
-async fn token(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", summary = "OAuth2 token endpoint (RFC 6749)", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "`grant_type=password&username=…&password=…` or `grant_type=refresh_token&refresh_token=…`"), responses((status = 200, description = "Tokens", body = OAuthToken), (status = 400, description = "RFC 6749 §5.2 error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`", body = OAuthError)))]
+pub(crate) async fn token(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let form: HashMap<String, String> = match read_form(&req, payload.into_inner()).await {
         Ok(form) => form,
         Err(ApiError::PayloadTooLarge { limit }) => return Err(ApiError::PayloadTooLarge { limit }),

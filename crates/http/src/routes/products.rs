@@ -1,13 +1,14 @@
 //! `/api/v1/products`: a public catalogue (active products, cacheable for 60
 //! s by anyone) maintained by holders of `products:write`.
 
-use super::{API_PREFIX, Endpoint};
-use crate::collection::{Listing, PageBody};
+use super::{API_PREFIX, Endpoint, Routes};
+use crate::collection::{Listing, PageBody, PagingParams};
 use crate::conditional::{if_match, versioned};
 use crate::dto::products::{AdjustStock, CreateProduct, ProductBody, ProductFilterParams, UpdateProduct};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, MaybePrincipal, non_null, path_id};
 use crate::idempotency;
+use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, LINK, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,17 +23,18 @@ const PUBLIC: &str = "public, max-age=60";
 /// A view that may show inactive products is for its requester only.
 const PRIVATE: &str = "private, no-cache";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("").get(list).post(create).build())
-        .service(Endpoint::new("/{id}").get(get).patch(update).delete(delete).build())
-        .service(Endpoint::new("/{id}/stock-adjustments").post(adjust_stock).build());
+pub fn configure(routes: &mut Routes<'_>) {
+    routes.add(Endpoint::new("/api/v1/products").get(list).post(create));
+    routes.add(Endpoint::new("/api/v1/products/{id}").get(get).patch(update).delete(delete));
+    routes.add(Endpoint::new("/api/v1/products/{id}/stock-adjustments").post(adjust_stock));
 }
 
 fn writer(who: &MaybePrincipal) -> bool {
     who.0.as_ref().is_some_and(|p: &Principal| p.has(Permission::ProductsWrite))
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/v1/products", tag = "products", summary = "The catalogue (public)", security((), ("bearer" = [])), params(PagingParams, ProductFilterParams), responses((status = 200, description = "A page of products (sort: price_cents, name, created_at, stock; default name); cacheable for 60 s", body = PageBody<ProductBody>), (status = 304, description = "Unchanged since the `If-None-Match` tag"), (status = 401, description = "`include_inactive` without credentials, or a bad token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "`include_inactive` without `products:write`", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     who: MaybePrincipal,
     req: HttpRequest,
@@ -91,14 +93,21 @@ async fn list(
     Ok(res.body(bytes))
 }
 
-async fn get(state: web::Data<AppState>, who: MaybePrincipal, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products", summary = "A product (public)", security((), ("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "The product, with its `ETag`", body = ProductBody), (status = 304, description = "Unchanged"), (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    who: MaybePrincipal,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let product = state.products.get(ProductId(path_id(&id)?), writer(&who)).await?;
     let mut res = HttpResponse::Ok();
     res.insert_header((CACHE_CONTROL, if product.is_active { PUBLIC } else { PRIVATE }));
     Ok(versioned(&req, res, product.version, &ProductBody::from(product)))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/v1/products", tag = "products", summary = "Add a product (`products:write`)", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request (24 h)")), request_body = CreateProduct, responses((status = 201, description = "The new product", body = ProductBody), (status = 409, description = "The SKU is taken (`sku_taken`) or the Idempotency-Key is in use (`idempotency_in_progress`)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -116,7 +125,8 @@ async fn create(
     .await
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", summary = "Change a product (`products:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), request_body = UpdateProduct, responses((status = 200, description = "The changed product", body = ProductBody), (status = 409, description = "The SKU is taken (`sku_taken`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -142,13 +152,20 @@ async fn update(
     Ok(versioned(&req, HttpResponse::Ok(), product.version, &ProductBody::from(product)))
 }
 
-async fn delete(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "products", summary = "Delete a product (`products:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::ProductsWrite)?;
     state.products.delete(ProductId(path_id(&id)?), &if_match(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn adjust_stock(
+#[utoipa::path(post, path = "/api/v1/products/{id}/stock-adjustments", tag = "products", summary = "Adjust the stock atomically (`products:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id"), ("Idempotency-Key" = Option<String>, Header, description = "Applies a repeated adjustment once")), request_body = AdjustStock, responses((status = 200, description = "The product with its new stock", body = ProductBody), (status = 409, description = "Stock would go below 0 (`insufficient_stock`) or above 1 000 000 (`conflict`)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn adjust_stock(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,

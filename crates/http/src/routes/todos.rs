@@ -1,13 +1,14 @@
 //! `/api/v1/todos`: the caller's own todos. Another user's todo answers 404
 //! for every method, exactly like one that does not exist.
 
-use super::{API_PREFIX, Endpoint};
-use crate::collection::{Listing, page_response};
+use super::{API_PREFIX, Endpoint, Routes};
+use crate::collection::{Listing, PageBody, PagingParams, page_response};
 use crate::conditional::{if_match, versioned};
 use crate::dto::todos::{CreateTodo, TodoBody, TodoFilterParams, UpdateTodo};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
 use crate::idempotency;
+use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,12 +17,13 @@ use rivet_domain::collection::Sort;
 use rivet_domain::time::now;
 use rivet_domain::todo::{NewTodoInput, TodoId, TodoPatch, TodoQuery, TodoSort};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("").get(list).post(create).build())
-        .service(Endpoint::new("/{id}").get(get).patch(update).delete(delete).build());
+pub fn configure(routes: &mut Routes<'_>) {
+    routes.add(Endpoint::new("/api/v1/todos").get(list).post(create));
+    routes.add(Endpoint::new("/api/v1/todos/{id}").get(get).patch(update).delete(delete));
 }
 
-async fn list(
+#[utoipa::path(get, path = "/api/v1/todos", tag = "todos", summary = "List your todos", security(("bearer" = [])), params(PagingParams, TodoFilterParams), responses((status = 200, description = "A page of todos (sort: created_at, updated_at, due_date, priority, title; default -created_at)", body = PageBody<TodoBody>)))]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -34,7 +36,8 @@ async fn list(
     Ok(page_response(&req, todos.map(TodoBody::from), &state.cursors))
 }
 
-async fn create(
+#[utoipa::path(post, path = "/api/v1/todos", tag = "todos", summary = "Create a todo", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request (24 h)")), request_body = CreateTodo, responses((status = 201, description = "The new todo; `Location` and `ETag`", body = TodoBody), (status = 409, description = "The first request with this Idempotency-Key is still running (`idempotency_in_progress`)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -51,12 +54,19 @@ async fn create(
     .await
 }
 
-async fn get(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/todos/{id}", tag = "todos", summary = "One of your todos", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "The todo, with its `ETag`", body = TodoBody), (status = 304, description = "Unchanged")))]
+pub(crate) async fn get(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let todo = state.todos.get(who.0.user_id, TodoId(path_id(&id)?)).await?;
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }
 
-async fn update(
+#[utoipa::path(patch, path = "/api/v1/todos/{id}", tag = "todos", summary = "Change a todo (absent fields stay, `null` clears)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), request_body = UpdateTodo, responses((status = 200, description = "The changed todo", body = TodoBody), (status = 412, description = "`If-Match` names an older version (`precondition_failed`)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -79,7 +89,13 @@ async fn update(
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }
 
-async fn delete(state: web::Data<AppState>, who: Authenticated, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/api/v1/todos/{id}", tag = "todos", summary = "Delete a todo", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     state.todos.delete(who.0.user_id, TodoId(path_id(&id)?), &if_match(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,12 +1,13 @@
 //! `/api/v1/users`: the caller's own account, and administration of others.
 
-use super::Endpoint;
-use crate::collection::{Listing, page_response};
+use super::{Endpoint, Routes};
+use crate::collection::{Listing, PageBody, PagingParams, page_response};
 use crate::conditional::{if_match, versioned};
 use crate::dto::todos::StatsBody;
 use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::Permission;
@@ -15,13 +16,13 @@ use rivet_domain::collection::Sort;
 use rivet_domain::user::{UserQuery, UserSort};
 use rivet_domain::{User, UserId, ValidationErrors};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(Endpoint::new("/me").get(me).patch(update_me).delete(delete_me).build())
-        .service(Endpoint::new("/me/password").post(change_password).build())
-        .service(Endpoint::new("/me/stats").get(my_stats).build())
-        .service(Endpoint::new("/{id}/stats").get(user_stats).build())
-        .service(Endpoint::new("").get(list_users).build())
-        .service(Endpoint::new("/{id}").get(get_user).patch(update_user).delete(delete_user).build());
+pub fn configure(routes: &mut Routes<'_>) {
+    routes.add(Endpoint::new("/api/v1/users/me").get(me).patch(update_me).delete(delete_me));
+    routes.add(Endpoint::new("/api/v1/users/me/password").post(change_password));
+    routes.add(Endpoint::new("/api/v1/users/me/stats").get(my_stats));
+    routes.add(Endpoint::new("/api/v1/users/{id}/stats").get(user_stats));
+    routes.add(Endpoint::new("/api/v1/users").get(list_users));
+    routes.add(Endpoint::new("/api/v1/users/{id}").get(get_user).patch(update_user).delete(delete_user));
 }
 
 /// A user with its `ETag` (304 when `If-None-Match` already names it).
@@ -29,11 +30,13 @@ fn user(req: &HttpRequest, user: User) -> HttpResponse {
     versioned(req, HttpResponse::Ok(), user.version, &UserBody::from(user))
 }
 
-async fn me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", summary = "Your account", security(("bearer" = [])), responses((status = 200, description = "The account, with its `ETag`", body = UserBody), (status = 304, description = "Unchanged since the `If-None-Match` tag")))]
+pub(crate) async fn me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Ok(user(&req, state.accounts.get(who.0.user_id).await?))
 }
 
-async fn update_me(
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", summary = "Change your name or email", security(("bearer" = [])), request_body = UpdateMe, responses((status = 200, description = "The changed account", body = UserBody), (status = 409, description = "The email is taken (`email_taken`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version (`precondition_failed`)", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update_me(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -46,20 +49,27 @@ async fn update_me(
     Ok(user(&req, state.accounts.update_profile(who.0.user_id, patch, &if_match(&req)).await?))
 }
 
-async fn delete_me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", summary = "Delete your account with everything it owns", security(("bearer" = [])), responses((status = 204, description = "Deleted"), (status = 409, description = "You are the last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete_me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     state.accounts.delete(who.0.user_id, &if_match(&req)).await?;
     state.auth.forget_user(who.0.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn change_password(state: web::Data<AppState>, who: Authenticated, body: Json<ChangePassword>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", summary = "Change your password; ends your other sessions", security(("bearer" = [])), request_body = ChangePassword, responses((status = 204, description = "Changed")))]
+pub(crate) async fn change_password(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: Json<ChangePassword>,
+) -> Result<HttpResponse, ApiError> {
     let p = who.0;
     state.accounts.change_password(p.user_id, Some(p.session_id), &body.0.current_password, &body.0.new_password).await?;
     state.auth.forget_user(p.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn list_users(
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "List users (`users:read`)", security(("bearer" = [])), params(PagingParams, UserFilterParams), responses((status = 200, description = "A page of users; `Link: rel=next` when more follow", body = PageBody<UserBody>)))]
+pub(crate) async fn list_users(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -72,18 +82,25 @@ async fn list_users(
     Ok(page_response(&req, users.map(UserBody::from), &state.cursors))
 }
 
-async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/users/me/stats", tag = "users", summary = "Statistics of your todos", security(("bearer" = [])), responses((status = 200, description = "Counts", body = StatsBody)))]
+pub(crate) async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
     Ok(web::Json(state.todos.stats(who.0.user_id).await?.into()))
 }
 
-async fn user_stats(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<web::Json<StatsBody>, ApiError> {
+#[utoipa::path(get, path = "/api/v1/users/{id}/stats", tag = "users", summary = "Statistics of a user's todos (`users:read`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "Counts", body = StatsBody)))]
+pub(crate) async fn user_stats(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<web::Json<StatsBody>, ApiError> {
     who.0.require(Permission::UsersRead)?;
     let id = UserId(path_id(&id)?);
     state.accounts.get(id).await?;
     Ok(web::Json(state.todos.stats(id).await?.into()))
 }
 
-async fn get_user(
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", summary = "A user (`users:read`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "The user", body = UserBody), (status = 304, description = "Unchanged")))]
+pub(crate) async fn get_user(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -94,7 +111,8 @@ async fn get_user(
     Ok(user(&req, state.accounts.get(id).await?))
 }
 
-async fn update_user(
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", summary = "Change a user's name, role or active flag (`users:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), request_body = AdminUpdateUser, responses((status = 200, description = "The changed user", body = UserBody), (status = 409, description = "It would remove the last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn update_user(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,
@@ -114,7 +132,8 @@ async fn update_user(
     Ok(user(&req, updated))
 }
 
-async fn delete_user(
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", summary = "Delete a user (`users:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 204, description = "Deleted"), (status = 409, description = "The last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn delete_user(
     state: web::Data<AppState>,
     who: Authenticated,
     req: HttpRequest,

@@ -1,0 +1,131 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//!
+//! Handlers declare their success responses and the errors particular to
+//! them; [`StandardErrors`] adds, to every operation, the problem+json
+//! answers that any request of its kind can get (malformed or oversized
+//! bodies, failed authentication, validation, server and database errors),
+//! so the document lists every status the server can send.
+
+use crate::problem::{Problem, ProblemField};
+use utoipa::Modify;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
+
+/// The document's skeleton; paths and schemas come from the handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rivet",
+        description = "Accounts and authentication, todos and a product catalogue. Errors are RFC 9457 problem details \
+                       (`application/problem+json`) with a stable `code`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    paths(
+        crate::routes::health::live, crate::routes::health::ready, crate::docs::openapi_json,
+        crate::routes::auth::register, crate::routes::auth::login, crate::routes::oauth::token, crate::routes::auth::refresh,
+        crate::routes::auth::logout, crate::routes::auth::logout_all,
+        crate::routes::users::me, crate::routes::users::update_me, crate::routes::users::delete_me, crate::routes::users::change_password,
+        crate::routes::users::my_stats, crate::routes::users::list_users, crate::routes::users::get_user, crate::routes::users::update_user,
+        crate::routes::users::delete_user, crate::routes::users::user_stats,
+        crate::routes::todos::list, crate::routes::todos::create, crate::routes::todos::get, crate::routes::todos::update, crate::routes::todos::delete,
+        crate::routes::products::list, crate::routes::products::create, crate::routes::products::get, crate::routes::products::update,
+        crate::routes::products::delete, crate::routes::products::adjust_stock,
+    ),
+    components(schemas(Problem, ProblemField)),
+    modifiers(&Security, &StandardErrors),
+    tags(
+        (name = "auth", description = "Registration, login, tokens and sessions"),
+        (name = "users", description = "Your account, and administration of users"),
+        (name = "todos", description = "Your own todos"),
+        (name = "products", description = "The public product catalogue"),
+        (name = "operations", description = "Health and the API description"),
+    )
+)]
+struct ApiDoc;
+
+/// The API description as served at `/api/v1/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from /api/v1/auth/login or /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new("/api/v1/auth/token", Scopes::new()))],
+                "OAuth2 password flow (RFC 6749 §4.3) on the token endpoint; the docs page's Authorize button uses it.",
+            )),
+        );
+        // Wherever a bearer token is accepted, one obtained through the
+        // OAuth2 flow is the same token: list it as an alternative.
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations(item) {
+                if let Some(requirements) = &mut op.security {
+                    let bearer = serde_json::to_value(SecurityRequirement::new("bearer", Vec::<String>::new())).ok();
+                    if requirements.iter().any(|r| serde_json::to_value(r).ok() == bearer) {
+                        requirements.push(SecurityRequirement::new("oauth2", Vec::<String>::new()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().filter_map(Option::as_mut)
+}
+
+fn problem(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .build(),
+    )
+}
+
+struct StandardErrors;
+
+impl Modify for StandardErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let has_id = path.contains('{');
+            for op in operations(item) {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = |status: &str, description: &str| {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
+                };
+                add("422", "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): `errors` lists each problem");
+                add("500", "Unexpected failure (`internal`); the cause is logged, never shown");
+                add("503", "The database is unreachable (`service_unavailable`); retry after `Retry-After` seconds");
+                if op.request_body.is_some() {
+                    add("400", "The body is not valid JSON (`malformed_body`)");
+                    add("413", "The body is too large (`payload_too_large`)");
+                    add("415", "The body is not `application/json` (`unsupported_media_type`)");
+                }
+                if secured {
+                    add("401", "No valid access token (`unauthenticated`, `invalid_token`, `token_expired`)");
+                    add("403", "The account is disabled (`account_disabled`) or lacks a permission (`forbidden`)");
+                }
+                if has_id {
+                    add("404", "No such resource, or not yours (`not_found`)");
+                }
+            }
+        }
+    }
+}
