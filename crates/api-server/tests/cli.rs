@@ -55,9 +55,14 @@ fn postgres_admin_url() -> String {
 #[test]
 fn every_subcommand_explains_itself() {
     let dir = temp_dir();
-    for args in
-        [&["--help"][..], &["serve", "--help"], &["migrate", "--help"], &["user", "create", "--help"], &["config", "check", "--help"]]
-    {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["migrate", "--help"],
+        &["openapi", "--help"],
+        &["user", "create", "--help"],
+        &["config", "check", "--help"],
+    ] {
         let out = run(&dir.0, args, &[]);
         assert!(out.status.success(), "{args:?} --help failed: {}", text(&out.stderr));
         assert!(text(&out.stdout).contains("Usage"), "{args:?}: {}", text(&out.stdout));
