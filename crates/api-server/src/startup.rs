@@ -5,7 +5,7 @@ use crate::settings::Settings;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
-use rivet_auth::{AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
+use rivet_auth::{ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
 use rivet_domain::Accounts;
 use rivet_domain::accounts::Registration;
 use rivet_domain::ports::{HealthCheck, IdempotencyStore, PasswordHasher, SessionRepository, UserRepository};
@@ -14,7 +14,7 @@ use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::{AppState, HttpLimits};
-use rivet_persistence::{Database, DbOptions, IdempotencyRecords, ProductStore, SessionStore, TodoStore, UserStore};
+use rivet_persistence::{ApiKeyStore, Database, DbOptions, IdempotencyRecords, ProductStore, SessionStore, TodoStore, UserStore};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +41,7 @@ pub struct Services {
     pub todos: Todos,
     pub products: Products,
     pub idempotency: Arc<IdempotencyRecords>,
+    pub api_keys: ApiKeyService,
     pub auth: Arc<AuthService>,
 }
 
@@ -97,7 +98,8 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
     let todos = Todos::new(Arc::new(TodoStore::new(db.clone())));
     let products = Products::new(Arc::new(ProductStore::new(db.clone())));
     let idempotency = Arc::new(IdempotencyRecords::new(db.clone()));
-    Ok(Services { db, accounts, todos, products, idempotency, auth: Arc::new(auth) })
+    let api_keys = ApiKeyService::new(Arc::new(ApiKeyStore::new(db.clone())));
+    Ok(Services { db, accounts, todos, products, idempotency, api_keys, auth: Arc::new(auth) })
 }
 
 /// Creates the `[bootstrap]` administrator if it is configured and absent.
@@ -145,6 +147,7 @@ impl Application {
             todos: services.todos.clone(),
             products: services.products.clone(),
             auth: services.auth.clone(),
+            api_keys: services.api_keys.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
             idempotency: services.idempotency.clone() as Arc<dyn IdempotencyStore>,
             cursors: cursor_codec(settings)?,

@@ -28,6 +28,15 @@ pub enum AuthError {
     /// Authenticated, but the role lacks a permission. → 403 `forbidden`
     #[error("you do not have permission to {0}")]
     Forbidden(&'static str),
+    /// An API key lacks the scope the operation needs. → 403 `insufficient_scope`
+    #[error("this API key lacks the scope {0}")]
+    InsufficientScope(&'static str),
+    /// Input broke validation rules. → 422 `validation_failed`
+    #[error("validation failed")]
+    Invalid(#[from] rivet_domain::ValidationErrors),
+    /// No such API key among the caller's. → 404 `not_found`
+    #[error("not found")]
+    NotFound,
     /// Storage failed. → 503 or 500
     #[error(transparent)]
     Repo(#[from] RepoError),

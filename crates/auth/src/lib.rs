@@ -16,6 +16,7 @@
 //! every instance sharing the database, at the cost of one indexed lookup per
 //! session every few seconds.
 
+pub mod api_keys;
 pub mod error;
 pub mod jwt;
 pub mod password;
@@ -25,6 +26,7 @@ pub mod refresh;
 mod revocation;
 pub mod service;
 
+pub use api_keys::{ApiKeyService, CreatedKey};
 pub use error::{AuthError, Result};
 pub use jwt::{JwtAlgorithm, JwtCodec, JwtSettings};
 pub use password::BcryptHasher;

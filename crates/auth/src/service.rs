@@ -203,7 +203,7 @@ impl AuthService {
         if !status.user_active {
             return Err(AuthError::AccountDisabled);
         }
-        Ok(Principal { user_id: status.user_id, role: status.role, session_id: session })
+        Ok(Principal { user_id: status.user_id, role: status.role, session_id: Some(session), scopes: None })
     }
 
     fn refresh_ttl(&self) -> ChronoDuration {

@@ -8,6 +8,7 @@
 //! This crate knows no web framework, SQL or cryptography.
 
 pub mod accounts;
+pub mod api_key;
 pub mod collection;
 pub mod error;
 pub mod idempotency;

@@ -3,6 +3,7 @@
 //! `rivet-auth` the password hasher; tests and embedding services may bring
 //! their own.
 
+use crate::api_key::{ApiKey, ApiKeyId, KeyOwner, NewApiKey};
 use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
 use crate::idempotency::{Claim, ClaimRequest, StoredResponse};
@@ -167,6 +168,24 @@ pub trait ProductRepository: Send + Sync {
     /// Adds `delta` to the stock atomically (one conditional UPDATE) and
     /// records the adjustment with its reason.
     async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError>;
+}
+
+/// Storage of API keys.
+#[async_trait]
+pub trait ApiKeyRepository: Send + Sync {
+    async fn insert(&self, key: NewApiKey) -> Result<ApiKey, RepoError>;
+
+    /// A user's keys, newest first.
+    async fn list(&self, user: UserId) -> Result<Vec<ApiKey>, RepoError>;
+
+    /// Deletes one of a user's keys; false when there was none.
+    async fn delete(&self, user: UserId, id: ApiKeyId) -> Result<bool, RepoError>;
+
+    /// The key with this secret hash, and its owner's state.
+    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<KeyOwner>, RepoError>;
+
+    /// Records a use (at most once a minute per key, to spare writes).
+    async fn touch(&self, id: ApiKeyId, now: Timestamp) -> Result<(), RepoError>;
 }
 
 /// Storage of idempotency records.

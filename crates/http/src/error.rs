@@ -154,6 +154,11 @@ fn auth_problem(e: &AuthError) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
         }
         AuthError::AccountDisabled => (Problem::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", e.to_string()), vec![]),
         AuthError::Forbidden(_) => (Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()), vec![]),
+        AuthError::InsufficientScope(_) => {
+            (Problem::new(StatusCode::FORBIDDEN, "insufficient_scope", "Insufficient scope", e.to_string()), vec![])
+        }
+        AuthError::Invalid(errors) => (validation_problem(Location::Body, errors), vec![]),
+        AuthError::NotFound => (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"), vec![]),
         AuthError::Repo(r) => (repo_problem(r), vec![]),
         AuthError::Crypto(_) => (internal_problem(), vec![]),
     }

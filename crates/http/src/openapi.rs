@@ -9,7 +9,9 @@
 use crate::problem::{Problem, ProblemField};
 use utoipa::Modify;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
 /// The document's skeleton; paths and schemas come from the handlers.
@@ -25,6 +27,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         crate::routes::health::live, crate::routes::health::ready, crate::docs::openapi_json,
         crate::routes::auth::register, crate::routes::auth::login, crate::routes::oauth::token, crate::routes::auth::refresh,
         crate::routes::auth::logout, crate::routes::auth::logout_all,
+        crate::routes::api_keys::create, crate::routes::api_keys::list, crate::routes::api_keys::revoke,
         crate::routes::users::me, crate::routes::users::update_me, crate::routes::users::delete_me, crate::routes::users::change_password,
         crate::routes::users::my_stats, crate::routes::users::list_users, crate::routes::users::get_user, crate::routes::users::update_user,
         crate::routes::users::delete_user, crate::routes::users::user_stats,
@@ -36,6 +39,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
     modifiers(&Security, &StandardErrors),
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
+        (name = "api-keys", description = "Keys for scripts and services, limited to scopes"),
         (name = "users", description = "Your account, and administration of users"),
         (name = "todos", description = "Your own todos"),
         (name = "products", description = "The public product catalogue"),
@@ -48,6 +52,18 @@ struct ApiDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
+
+/// Operations an API key may not call (the handlers check it with
+/// `Principal::require_session`; a test compares the two).
+pub const SESSION_ONLY: [(&str, &str); 7] = [
+    ("post", "/api/v1/api-keys"),
+    ("get", "/api/v1/api-keys"),
+    ("delete", "/api/v1/api-keys/{id}"),
+    ("post", "/api/v1/auth/logout-all"),
+    ("patch", "/api/v1/users/me"),
+    ("delete", "/api/v1/users/me"),
+    ("post", "/api/v1/users/me/password"),
+];
 
 struct Security;
 
@@ -71,14 +87,25 @@ impl Modify for Security {
                 "OAuth2 password flow (RFC 6749 §4.3) on the token endpoint; the docs page's Authorize button uses it.",
             )),
         );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-API-Key",
+                "An API key (`rvt_…`) from /api/v1/api-keys, limited to its scopes",
+            ))),
+        );
         // Wherever a bearer token is accepted, one obtained through the
-        // OAuth2 flow is the same token: list it as an alternative.
-        for item in openapi.paths.paths.values_mut() {
-            for op in operations(item) {
+        // OAuth2 flow is the same token; and an API key is accepted too,
+        // except where an operation needs a signed-in session.
+        for (path, item) in &mut openapi.paths.paths {
+            for (method, op) in operations_by_method(item) {
                 if let Some(requirements) = &mut op.security {
                     let bearer = serde_json::to_value(SecurityRequirement::new("bearer", Vec::<String>::new())).ok();
                     if requirements.iter().any(|r| serde_json::to_value(r).ok() == bearer) {
                         requirements.push(SecurityRequirement::new("oauth2", Vec::<String>::new()));
+                        if !SESSION_ONLY.contains(&(method, path.as_str())) {
+                            requirements.push(SecurityRequirement::new("api_key", Vec::<String>::new()));
+                        }
                     }
                 }
             }
@@ -87,7 +114,15 @@ impl Modify for Security {
 }
 
 fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
-    [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete].into_iter().filter_map(Option::as_mut)
+    operations_by_method(item).map(|(_, op)| op)
+}
+
+fn operations_by_method(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
+    [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)]
+        .into_iter()
+        .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
 }
 
 fn problem(description: &str) -> RefOr<Response> {

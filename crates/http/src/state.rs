@@ -1,7 +1,7 @@
 //! What handlers share: the use cases and the limits.
 
 use crate::collection::CursorCodec;
-use rivet_auth::AuthService;
+use rivet_auth::{ApiKeyService, AuthService};
 use rivet_domain::Accounts;
 use rivet_domain::ports::{HealthCheck, IdempotencyStore};
 use rivet_domain::product::Products;
@@ -15,6 +15,7 @@ pub struct AppState {
     pub todos: Todos,
     pub products: Products,
     pub auth: Arc<AuthService>,
+    pub api_keys: ApiKeyService,
     /// The primary database, for readiness.
     pub database: Arc<dyn HealthCheck>,
     /// Answers of POST creates, for `Idempotency-Key`.

@@ -10,6 +10,7 @@
 //!   written once and a query one backend cannot run fails to compile.
 //! - Every other backend difference is listed in [`db`]'s module comment.
 
+mod api_keys;
 pub mod db;
 mod error;
 mod idempotency;
@@ -30,6 +31,7 @@ pub mod types;
 mod user_list;
 mod users;
 
+pub use api_keys::ApiKeyStore;
 pub use db::{Backend, Database, DbOptions, PoolStatus};
 pub use error::{Error, Result};
 pub use idempotency::IdempotencyRecords;

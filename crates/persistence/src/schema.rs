@@ -133,6 +133,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    api_keys (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        expires_at -> Nullable<UtcTime>,
+        last_used_at -> Nullable<UtcTime>,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
     advisory_locks (name) {
         name -> Text,
         acquisitions -> BigInt,
@@ -142,6 +159,7 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(todos -> users (owner_id));
+diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(todo_tags -> todos (todo_id));
 diesel::joinable!(stock_adjustments -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -152,5 +170,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     todos,
     todo_tags,
     products,
-    stock_adjustments
+    stock_adjustments,
+    idempotency_keys,
+    api_keys
 );

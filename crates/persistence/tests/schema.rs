@@ -7,7 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_persistence::schema::{
-    advisory_locks, idempotency_keys, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
+    advisory_locks, api_keys, idempotency_keys, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
 };
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
@@ -33,6 +33,7 @@ fn declared() -> Tables {
         ("products".into(), columns(products::table.select(products::all_columns))),
         ("stock_adjustments".into(), columns(stock_adjustments::table.select(stock_adjustments::all_columns))),
         ("idempotency_keys".into(), columns(idempotency_keys::table.select(idempotency_keys::all_columns))),
+        ("api_keys".into(), columns(api_keys::table.select(api_keys::all_columns))),
     ])
 }
 

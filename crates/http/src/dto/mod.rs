@@ -2,6 +2,7 @@
 //! refuse unknown fields, so a client can never set a field it does not own
 //! (`role`, `is_active`, `id`...) by adding it.
 
+pub mod api_keys;
 pub mod auth;
 pub mod products;
 pub mod todos;

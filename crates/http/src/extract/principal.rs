@@ -15,6 +15,9 @@ use rivet_auth::{AuthError, Principal};
 #[derive(Debug, Clone, Copy)]
 pub struct Authenticated(pub Principal);
 
+/// The API-key header.
+pub const API_KEY: header::HeaderName = header::HeaderName::from_static("x-api-key");
+
 /// The token of an `Authorization: Bearer <token>` header.
 ///
 /// # Errors
@@ -34,12 +37,15 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let api_key = req.headers().get(API_KEY).map(|v| v.to_str().map(str::to_owned));
         let token = bearer(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
-            let token = token?;
             let state = state.ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
-            let principal = state.auth.authenticate(&token).await?;
+            let principal = match api_key {
+                Some(key) => state.api_keys.authenticate(&key.map_err(|_| AuthError::InvalidToken("the API key is not valid"))?).await?,
+                None => state.auth.authenticate(&token?).await?,
+            };
             context::record_user(&principal.user_id);
             Ok(Authenticated(principal))
         })
@@ -57,7 +63,7 @@ impl FromRequest for MaybePrincipal {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if req.headers().get(header::AUTHORIZATION).is_none() {
+        if req.headers().get(header::AUTHORIZATION).is_none() && req.headers().get(API_KEY).is_none() {
             return Box::pin(async { Ok(MaybePrincipal(None)) });
         }
         let authenticated = Authenticated::from_request(req, payload);

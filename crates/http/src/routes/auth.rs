@@ -51,6 +51,7 @@ pub(crate) async fn logout(state: web::Data<AppState>, body: Json<RefreshToken>)
 
 #[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", summary = "End every session of the caller", security(("bearer" = [])), responses((status = 204, description = "Every session is over; access tokens stop working within 5 s")))]
 pub(crate) async fn logout_all(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    who.0.require_session("end sessions with an API key")?;
     state.auth.logout_all(who.0.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,6 +3,7 @@
 //! (method, path) the server answers, compared with the OpenAPI document by a
 //! test so neither can drift.
 
+pub(crate) mod api_keys;
 pub(crate) mod auth;
 mod endpoint;
 pub(crate) mod health;
@@ -24,6 +25,7 @@ fn register(cfg: &mut web::ServiceConfig, mounted: &mut Vec<(String, String)>) {
         let mut routes = Routes::new(cfg, mounted);
         health::configure(&mut routes);
         auth::configure(&mut routes);
+        api_keys::configure(&mut routes);
         oauth::configure(&mut routes);
         users::configure(&mut routes);
         todos::configure(&mut routes);

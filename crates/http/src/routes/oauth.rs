@@ -35,7 +35,11 @@ fn grant_failure(e: AuthError) -> Result<HttpResponse, ApiError> {
             Ok(oauth_error("invalid_grant", "this refresh token was already used; the session has been ended"))
         }
         AuthError::InvalidToken(why) => Ok(oauth_error("invalid_grant", why)),
-        AuthError::TokenExpired | AuthError::Forbidden(_) => Ok(oauth_error("invalid_grant", &e.to_string())),
+        AuthError::TokenExpired
+        | AuthError::Forbidden(_)
+        | AuthError::InsufficientScope(_)
+        | AuthError::NotFound
+        | AuthError::Invalid(_) => Ok(oauth_error("invalid_grant", &e.to_string())),
         AuthError::Repo(_) | AuthError::Crypto(_) => Err(e.into()),
     }
 }

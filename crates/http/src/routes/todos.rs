@@ -13,6 +13,7 @@ use crate::state::AppState;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_domain::ValidationErrors;
+use rivet_domain::api_key::Scope;
 use rivet_domain::collection::Sort;
 use rivet_domain::time::now;
 use rivet_domain::todo::{NewTodoInput, TodoId, TodoPatch, TodoQuery, TodoSort};
@@ -29,6 +30,7 @@ pub(crate) async fn list(
     req: HttpRequest,
     listing: Listing<TodoFilterParams>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::TodosRead)?;
     let (sort, page) = listing.page(Sort::by(TodoSort::CreatedAt, true), &state.cursors)?;
     let filter =
         listing.filter.into_filter(now().date_naive()).map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
@@ -43,6 +45,7 @@ pub(crate) async fn create(
     req: HttpRequest,
     body: Json<CreateTodo>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::TodosWrite)?;
     idempotency::once(state.idempotency.as_ref(), &req, &who.0, &body.0, async {
         let CreateTodo { title, description, status, priority, due_date, tags } = body.0.clone();
         let input = NewTodoInput { title, description, status, priority, due_date, tags };
@@ -61,6 +64,7 @@ pub(crate) async fn get(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::TodosRead)?;
     let todo = state.todos.get(who.0.user_id, TodoId(path_id(&id)?)).await?;
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }
@@ -73,6 +77,7 @@ pub(crate) async fn update(
     id: web::Path<String>,
     body: Json<UpdateTodo>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::TodosWrite)?;
     let id = TodoId(path_id(&id)?);
     let UpdateTodo { title, description, status, priority, due_date, tags } = body.0;
     let mut errors = ValidationErrors::new();
@@ -96,6 +101,7 @@ pub(crate) async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::TodosWrite)?;
     state.todos.delete(who.0.user_id, TodoId(path_id(&id)?), &if_match(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

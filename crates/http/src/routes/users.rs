@@ -12,6 +12,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::Permission;
 use rivet_domain::accounts::{AdminPatch, ProfilePatch};
+use rivet_domain::api_key::Scope;
 use rivet_domain::collection::Sort;
 use rivet_domain::user::{UserQuery, UserSort};
 use rivet_domain::{User, UserId, ValidationErrors};
@@ -32,6 +33,7 @@ fn user(req: &HttpRequest, user: User) -> HttpResponse {
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", summary = "Your account", security(("bearer" = [])), responses((status = 200, description = "The account, with its `ETag`", body = UserBody), (status = 304, description = "Unchanged since the `If-None-Match` tag")))]
 pub(crate) async fn me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    who.0.require_scope(Scope::ProfileRead)?;
     Ok(user(&req, state.accounts.get(who.0.user_id).await?))
 }
 
@@ -42,6 +44,7 @@ pub(crate) async fn update_me(
     req: HttpRequest,
     body: Json<UpdateMe>,
 ) -> Result<HttpResponse, ApiError> {
+    who.0.require_session("change the account with an API key")?;
     let mut errors = ValidationErrors::new();
     let email = errors.check("email", non_null("email", body.0.email)).flatten();
     errors.into_result().map_err(ApiError::invalid_body)?;
@@ -51,6 +54,7 @@ pub(crate) async fn update_me(
 
 #[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", summary = "Delete your account with everything it owns", security(("bearer" = [])), responses((status = 204, description = "Deleted"), (status = 409, description = "You are the last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
 pub(crate) async fn delete_me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    who.0.require_session("delete the account with an API key")?;
     state.accounts.delete(who.0.user_id, &if_match(&req)).await?;
     state.auth.forget_user(who.0.user_id);
     Ok(HttpResponse::NoContent().finish())
@@ -63,7 +67,8 @@ pub(crate) async fn change_password(
     body: Json<ChangePassword>,
 ) -> Result<HttpResponse, ApiError> {
     let p = who.0;
-    state.accounts.change_password(p.user_id, Some(p.session_id), &body.0.current_password, &body.0.new_password).await?;
+    let session = p.require_session("change the password with an API key")?;
+    state.accounts.change_password(p.user_id, Some(session), &body.0.current_password, &body.0.new_password).await?;
     state.auth.forget_user(p.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -84,6 +89,7 @@ pub(crate) async fn list_users(
 
 #[utoipa::path(get, path = "/api/v1/users/me/stats", tag = "users", summary = "Statistics of your todos", security(("bearer" = [])), responses((status = 200, description = "Counts", body = StatsBody)))]
 pub(crate) async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
+    who.0.require_scope(Scope::TodosRead)?;
     Ok(web::Json(state.todos.stats(who.0.user_id).await?.into()))
 }
 
