@@ -123,3 +123,28 @@ on_both_backends! {
         s.db.ping().await.unwrap();
     };
 }
+
+mod api_keys {
+    use super::*;
+    use rivet_domain::api_key::{ApiKeyId, NewApiKey, Scope, Scopes};
+    use rivet_domain::ports::ApiKeyRepository;
+    use rivet_persistence::ApiKeyStore;
+
+    on_both_backends! {
+        a_key_is_found_by_its_hash_only_and_goes_with_its_owner => |s: Stores| async move {
+            let owner = new_user("ada@example.com", Role::Manager);
+            s.users.insert(owner.clone()).await.unwrap();
+            let keys = ApiKeyStore::new(s.db.clone());
+            let scopes: Scopes = [Scope::TodosRead, Scope::ProductsWrite].into_iter().collect();
+            let key = NewApiKey { id: ApiKeyId(uuid::Uuid::now_v7()), user_id: owner.id, name: "k".into(), prefix: "rvt_abcdefgh".into(), secret_hash: "f".repeat(64), scopes, expires_at: None, created_at: now() };
+            keys.insert(key.clone()).await.unwrap();
+            assert_eq!(keys.find_by_hash("rvt_abcdefgh-the-secret-itself").await.unwrap(), None, "only the hash finds it");
+            let found = keys.find_by_hash(&"f".repeat(64)).await.unwrap().expect("found by hash");
+            assert_eq!((found.key.scopes, found.role, found.user_active), (scopes, Role::Manager, true));
+            keys.touch(key.id, now()).await.unwrap();
+            assert!(keys.list(owner.id).await.unwrap()[0].last_used_at.is_some());
+            assert_eq!(s.users.delete(owner.id, &IfVersion::Any).await.unwrap(), Updated::Done(()));
+            assert_eq!(keys.find_by_hash(&"f".repeat(64)).await.unwrap(), None, "keys go with their owner");
+        };
+    }
+}
