@@ -346,6 +346,28 @@ impl Database {
     }
 }
 
+/// The keyset predicate "strictly after `$position` in `$sort`" for a boxed
+/// query on `$table`, built once for every collection: for some sort term
+/// *i*, every earlier term equals the position's value and term *i* is
+/// beyond it; the id breaks ties last. `$compare` is the resource's macro
+/// mapping (backend, sort key, cursor value, `lt`/`eq`/`gt`) to a boxed
+/// comparison of the matching column.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! keyset_after {
+    ($db:ty, $table:ty, $id:expr, $sort:expr, $position:expr, $compare:ident) => {{
+        let id = $crate::types::DbUuid($position.id);
+        let mut after: Box<dyn ::diesel::BoxableExpression<$table, $db, SqlType = ::diesel::sql_types::Bool>> =
+            if $sort.id_descending() { Box::new($id.lt(id)) } else { Box::new($id.gt(id)) };
+        for (term, value) in $sort.terms().iter().zip(&$position.keys).rev() {
+            let beyond = if term.descending { $compare!($db, term.key, value, lt) } else { $compare!($db, term.key, value, gt) };
+            let equal = $compare!($db, term.key, value, eq);
+            after = Box::new(beyond.or(equal.and(after)));
+        }
+        after
+    }};
+}
+
 /// Takes the named advisory lock for the rest of the current transaction by
 /// updating its row: a row lock on PostgreSQL, the database write lock on
 /// SQLite. Use it first in a transaction that reads before it writes.

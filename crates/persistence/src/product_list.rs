@@ -5,8 +5,8 @@ use crate::product_rows::ProductRow;
 use crate::products::ProductStore;
 use crate::schema::products;
 use crate::sql::{coalesce, lower};
-use crate::types::{DbTime, DbUuid};
-use crate::with_conn;
+use crate::types::DbTime;
+use crate::{keyset_after, with_conn};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
@@ -79,17 +79,7 @@ impl ProductStore {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => {
-                    let id = DbUuid(position.id);
-                    let mut after: Box<dyn BoxableExpression<products::table, Db, SqlType = Bool>> =
-                        if sort.id_descending() { Box::new(products::id.lt(id)) } else { Box::new(products::id.gt(id)) };
-                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
-                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
-                        let equal = compare!(Db, term.key, value, eq);
-                        after = Box::new(beyond.or(equal.and(after)));
-                    }
-                    q = q.filter(after);
-                }
+                Start::After(position) => q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare)),
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {

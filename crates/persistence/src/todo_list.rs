@@ -7,7 +7,7 @@ use crate::sql::{coalesce, due_or_last, lower};
 use crate::todo_rows::TodoRow;
 use crate::todos::{TodoStore, tags_of};
 use crate::types::{DbTime, DbUuid};
-use crate::with_conn;
+use crate::{keyset_after, with_conn};
 use chrono::{Duration, NaiveDate};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
@@ -91,17 +91,7 @@ impl TodoStore {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => {
-                    let id = DbUuid(position.id);
-                    let mut after: Box<dyn BoxableExpression<todos::table, Db, SqlType = Bool>> =
-                        if sort.id_descending() { Box::new(todos::id.lt(id)) } else { Box::new(todos::id.gt(id)) };
-                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
-                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
-                        let equal = compare!(Db, term.key, value, eq);
-                        after = Box::new(beyond.or(equal.and(after)));
-                    }
-                    q = q.filter(after);
-                }
+                Start::After(position) => q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare)),
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {

@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::rows::UserRow;
 use crate::schema::users;
 use crate::sql::{coalesce, lower};
-use crate::types::{DbTime, DbUuid};
-use crate::with_conn;
+use crate::types::DbTime;
+use crate::{keyset_after, with_conn};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
@@ -80,19 +80,7 @@ impl Database {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => {
-                    // Rows strictly after the position: for some term i, all
-                    // earlier terms equal and term i beyond; the id breaks ties.
-                    let id = DbUuid(position.id);
-                    let mut after: Box<dyn BoxableExpression<users::table, Db, SqlType = Bool>> =
-                        if sort.id_descending() { Box::new(users::id.lt(id)) } else { Box::new(users::id.gt(id)) };
-                    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
-                        let beyond = if term.descending { compare!(Db, term.key, value, lt) } else { compare!(Db, term.key, value, gt) };
-                        let equal = compare!(Db, term.key, value, eq);
-                        after = Box::new(beyond.or(equal.and(after)));
-                    }
-                    q = q.filter(after);
-                }
+                Start::After(position) => q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare)),
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {
