@@ -22,6 +22,7 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod sql;
+mod sqlite_runtime;
 pub mod testing;
 mod tls;
 mod todo_list;
