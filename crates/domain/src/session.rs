@@ -7,29 +7,10 @@
 
 use crate::time::Timestamp;
 use crate::user::{Role, UserId};
-use uuid::Uuid;
 
-/// A session's identifier; access tokens carry it as `sid`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SessionId(pub Uuid);
-
-impl SessionId {
-    /// A fresh, time-ordered id.
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for SessionId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for SessionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+id_type! {
+    /// A session's identifier; access tokens carry it as `sid`.
+    SessionId
 }
 
 /// The hex-encoded SHA-256 hash of a refresh token: what storage keeps.

@@ -80,3 +80,20 @@ impl fmt::Display for ValidationErrors {
 }
 
 impl std::error::Error for ValidationErrors {}
+
+/// The rule for short human text (names, titles, categories): trimmed, 1 to
+/// `max` characters, no control characters. Returns the trimmed text.
+///
+/// # Errors
+/// `length` or `format`, naming `field`.
+pub fn single_line(field: &str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let chars = value.chars().count();
+    if chars == 0 || chars > max {
+        return Err(FieldError::new(field, "length", format!("must be 1 to {max} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "format", "must not contain control characters"));
+    }
+    Ok(value.to_owned())
+}

@@ -1,6 +1,6 @@
 //! The value objects of a product.
 
-use crate::validation::FieldError;
+use crate::validation::{FieldError, single_line};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -29,19 +29,6 @@ impl Sku {
     }
 }
 
-/// Text of bounded length: a trimmed, non-empty single line.
-fn line(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
-    let v = raw.trim();
-    let n = v.chars().count();
-    if n == 0 || n > max {
-        return Err(FieldError::new(field, "length", format!("must be 1 to {max} characters")));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(FieldError::new(field, "format", "must not contain control characters"));
-    }
-    Ok(v.to_owned())
-}
-
 /// A product name: 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductName(String);
@@ -50,7 +37,7 @@ impl ProductName {
     /// # Errors
     /// `length` or `format`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        line("name", raw, 200).map(Self)
+        single_line("name", raw, 200).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -70,7 +57,7 @@ impl Category {
     /// # Errors
     /// `length` or `format`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        line("category", raw, 64).map(Self)
+        single_line("category", raw, 64).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

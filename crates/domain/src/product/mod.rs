@@ -11,28 +11,10 @@ pub use service::{NewProductInput, ProductPatch, Products, StockAdjustment};
 
 use crate::time::Timestamp;
 use crate::todo::Description;
-use uuid::Uuid;
 
-/// A product's identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProductId(pub Uuid);
-
-impl ProductId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for ProductId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for ProductId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+id_type! {
+    /// A product's identifier.
+    ProductId
 }
 
 /// A product.

@@ -1,6 +1,6 @@
 //! The value objects of a todo: title, description, status, priority, tags.
 
-use crate::validation::FieldError;
+use crate::validation::{FieldError, single_line};
 
 /// A todo's title: 1 to 200 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,15 +12,7 @@ impl TodoTitle {
     /// # Errors
     /// `length` or `format`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let v = raw.trim();
-        let n = v.chars().count();
-        if n == 0 || n > Self::MAX_CHARS {
-            return Err(FieldError::new("title", "length", format!("must be 1 to {} characters", Self::MAX_CHARS)));
-        }
-        if v.chars().any(char::is_control) {
-            return Err(FieldError::new("title", "format", "must not contain control characters"));
-        }
-        Ok(Self(v.to_owned()))
+        single_line("title", raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {

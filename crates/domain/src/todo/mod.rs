@@ -16,28 +16,10 @@ pub use service::{NewTodoInput, TodoPatch, Todos};
 use crate::time::Timestamp;
 use crate::user::UserId;
 use chrono::NaiveDate;
-use uuid::Uuid;
 
-/// A todo's identifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TodoId(pub Uuid);
-
-impl TodoId {
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for TodoId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for TodoId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+id_type! {
+    /// A todo's identifier.
+    TodoId
 }
 
 /// A todo with its tags.

@@ -13,29 +13,10 @@ pub use query::{UserFilter, UserQuery, UserSort};
 pub use role::Role;
 
 use crate::time::Timestamp;
-use uuid::Uuid;
 
-/// A user's identifier (UUIDv7: time-ordered, so inserts stay index-friendly).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UserId(pub Uuid);
-
-impl UserId {
-    /// A fresh, time-ordered id.
-    pub fn new() -> Self {
-        Self(Uuid::now_v7())
-    }
-}
-
-impl Default for UserId {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for UserId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
+id_type! {
+    /// A user's identifier.
+    UserId
 }
 
 /// A user account as the rest of the system sees it. The password hash is

@@ -1,6 +1,6 @@
 //! A person's display name.
 
-use crate::validation::FieldError;
+use crate::validation::{FieldError, single_line};
 
 /// A trimmed display name of 1 to 200 characters without control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,15 +15,7 @@ impl FullName {
     /// # Errors
     /// `length` when empty after trimming or too long; `format` on control characters.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let value = raw.trim();
-        let chars = value.chars().count();
-        if chars == 0 || chars > Self::MAX_CHARS {
-            return Err(FieldError::new("full_name", "length", format!("must be 1 to {} characters", Self::MAX_CHARS)));
-        }
-        if value.chars().any(char::is_control) {
-            return Err(FieldError::new("full_name", "format", "must not contain control characters"));
-        }
-        Ok(Self(value.to_owned()))
+        single_line("full_name", raw, Self::MAX_CHARS).map(Self)
     }
 
     /// The name.
