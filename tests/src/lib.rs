@@ -44,6 +44,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.port = 0;
     settings.server.workers = 1;
     settings.server.shutdown_timeout_secs = 1;
+    settings.email.file_dir = std::env::temp_dir().join(format!("rivet-mail-{}", uuid::Uuid::now_v7()));
     settings
 }
 
@@ -196,6 +197,67 @@ impl Drop for TestApp {
             rt.spawn(async move { handle.stop(false).await });
         }
     }
+}
+
+impl TestApp {
+    /// The raw messages the `file` transport wrote to `to`, oldest first.
+    pub fn emails_to(&self, to: &str) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(&self.settings.email.file_dir) else { return Vec::new() };
+        let mut files: Vec<PathBuf> =
+            dir.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+        files.sort();
+        let header = format!("\r\nto: {}\r\n", to.to_lowercase());
+        files
+            .into_iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter(|m| m.to_lowercase().contains(&header))
+            .map(|m| quoted_printable_decoded(&m))
+            .collect()
+    }
+
+    /// Waits up to 15 s for an email to `to` that contains `needle`, and returns it.
+    pub async fn wait_for_email_with(&self, to: &str, needle: &str) -> String {
+        let found = eventually(std::time::Duration::from_secs(15), async || self.emails_to(to).iter().any(|m| m.contains(needle))).await;
+        assert!(found.is_some(), "expected an email to {to} containing {needle:?}; got {:#?}", self.emails_to(to));
+        self.emails_to(to).into_iter().find(|m| m.contains(needle)).expect("found above")
+    }
+
+    /// Waits up to 15 s for the `n`-th (1-based) email to `to` and returns it.
+    pub async fn wait_for_email(&self, to: &str, n: usize) -> String {
+        let found = eventually(std::time::Duration::from_secs(15), async || self.emails_to(to).len() >= n).await;
+        assert!(found.is_some(), "expected email number {n} to {to}, found {}", self.emails_to(to).len());
+        self.emails_to(to).swap_remove(n - 1)
+    }
+}
+
+/// A message with quoted-printable soft line breaks and `=XX` escapes
+/// undone (mailers encode long body lines that way), so links read whole.
+pub fn quoted_printable_decoded(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The token of the first `{public_url}/{page}?token=...` link in a raw email.
+pub fn link_token(email: &str, page: &str) -> String {
+    let marker = format!("/{page}?token=");
+    let start = email.find(&marker).unwrap_or_else(|| panic!("no {page} link in the email:\n{email}")) + marker.len();
+    email[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
 }
 
 /// A password that satisfies the policy.

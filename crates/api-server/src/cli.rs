@@ -25,6 +25,8 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Run background jobs (email, purges) without serving HTTP, until SIGINT/SIGTERM.
+    Worker,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -107,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Openapi => Ok(()),
+        Command::Worker => work(&settings).await,
         Command::Migrate => {
             let db = rivet_persistence::Database::connect(&startup::db_options(&settings)).map_err(StartupError::from)?;
             let applied = db.migrate().await.map_err(StartupError::from)?;
@@ -145,4 +148,40 @@ async fn serve(settings: &Settings) -> Result<(), CliError> {
     app.run_until_stopped().await?;
     info!("Rivet stopped");
     Ok(())
+}
+
+async fn work(settings: &Settings) -> Result<(), CliError> {
+    let services = startup::services(settings).await?;
+    let worker = startup::worker(settings, &services);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped));
+    shutdown_signal().await;
+    info!("stopping the worker: running jobs finish or return to the queue");
+    let _ = stop.send(true);
+    running.await.map_err(|e| CliError::Command(format!("the worker ended abnormally: {e}")))?;
+    services.db.close();
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

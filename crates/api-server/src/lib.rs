@@ -6,9 +6,11 @@
 
 pub mod cli;
 mod secret;
+mod sections;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;
 
 pub use settings::{RunEnv, Settings, Sources};
 pub use startup::Application;

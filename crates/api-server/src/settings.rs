@@ -9,6 +9,7 @@
 
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
+pub use crate::sections::{CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings};
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -70,6 +71,12 @@ pub struct ServerSettings {
     pub shutdown_timeout_secs: u64,
     pub max_json_bytes: usize,
     pub allow_sqlite_in_production: bool,
+    /// Where the client application lives; links in emails point under it.
+    pub public_url: String,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout_secs: u64,
+    /// Send `Strict-Transport-Security` (only behind HTTPS).
+    pub hsts: bool,
 }
 
 /// `[database]`
@@ -137,6 +144,11 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub bootstrap: BootstrapSettings,
+    pub jobs: JobSettings,
+    pub email: EmailSettings,
+    pub rate_limit: RateLimitSettings,
+    #[serde(default)]
+    pub cors: CorsSettings,
     /// Keys present in the sources that this version does not know.
     #[serde(skip)]
     pub unknown_keys: Vec<String>,
@@ -199,7 +211,14 @@ impl Settings {
             .add_source(optional_file(&sources.config_dir, &format!("{}.toml", env.name())));
         if sources.process_env {
             builder = builder
-                .add_source(EnvSource::with_prefix("RIVET").prefix_separator("__").separator("__").try_parsing(true))
+                .add_source(
+                    EnvSource::with_prefix("RIVET")
+                        .prefix_separator("__")
+                        .separator("__")
+                        .try_parsing(true)
+                        .list_separator(",")
+                        .with_list_parse_key("cors.allowed_origins"),
+                )
                 .set_override_option("database.url", std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))?;
         }
         let config = builder.build()?;
@@ -236,6 +255,7 @@ impl Settings {
             return invalid("server.max_json_bytes must be at least 1024");
         }
         rivet_persistence::Backend::of_url(&self.database.url).map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
+        self.validate_sections()?;
         if self.bootstrap.admin_email.is_some() != self.bootstrap.admin_password.is_some() {
             return invalid("bootstrap.admin_email and bootstrap.admin_password go together");
         }
@@ -260,6 +280,39 @@ impl Settings {
         if sqlite && !self.server.allow_sqlite_in_production {
             return unsafe_("database.url is SQLite; use PostgreSQL or set server.allow_sqlite_in_production = true");
         }
+        if self.cors.allow_credentials && self.cors.allowed_origins.iter().any(|o| o == "*") {
+            return unsafe_("cors.allowed_origins contains \"*\" while cors.allow_credentials = true; list the origins");
+        }
+        Ok(())
+    }
+
+    fn validate_sections(&self) -> Result<(), SettingsError> {
+        let invalid = |m: &str| Err(SettingsError::Invalid(m.to_owned()));
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
+            return invalid("server.public_url must be an http:// or https:// URL");
+        }
+        if self.server.request_timeout_secs == 0 {
+            return invalid("server.request_timeout_secs must be positive");
+        }
+        if self.jobs.concurrency == 0 || self.jobs.poll_interval_ms == 0 {
+            return invalid("jobs.concurrency and jobs.poll_interval_ms must be positive");
+        }
+        if self.jobs.lease_secs < 3 || self.jobs.purge_interval_secs == 0 {
+            return invalid("jobs.lease_secs must be at least 3 and jobs.purge_interval_secs positive");
+        }
+        if self.email.transport == EmailTransport::Smtp && self.email.smtp_url.expose().is_empty() {
+            return invalid("email.smtp_url is required with email.transport = \"smtp\"");
+        }
+        if self.rate_limit.credential_per_minute == 0 || self.rate_limit.api_per_minute == 0 {
+            return invalid("rate_limit.credential_per_minute and rate_limit.api_per_minute must be positive");
+        }
+        if self.rate_limit.enabled && self.rate_limit.backend == RateLimitBackend::Redis && self.rate_limit.redis_url.expose().is_empty() {
+            return invalid("rate_limit.redis_url is required with rate_limit.backend = \"redis\"");
+        }
+        if let Some(bad) = self.cors.allowed_origins.iter().find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        {
+            return Err(SettingsError::Invalid(format!("cors.allowed_origins: {bad:?} is not an origin like https://app.example.com")));
+        }
         Ok(())
     }
 }
@@ -279,6 +332,20 @@ mod tests {
         assert!(s.database.url.starts_with("sqlite://data/"));
         assert!(s.unknown_keys.is_empty(), "{:?}", s.unknown_keys);
         assert_eq!(compiled(RunEnv::Test).unwrap().auth.bcrypt_cost, 4);
+    }
+
+    #[test]
+    fn production_refuses_any_origin_with_credentials() {
+        let mut s = compiled(RunEnv::Development).unwrap();
+        s.env = RunEnv::Production;
+        s.auth.jwt_secret = serde_json::from_str("\"0123456789abcdef0123456789abcdef\"").unwrap();
+        s.server.allow_sqlite_in_production = true;
+        s.cors.allowed_origins = vec!["*".into()];
+        s.cors.allow_credentials = true;
+        let err = s.validate().unwrap_err();
+        assert!(err.to_string().contains("cors.allowed_origins"), "{err}");
+        s.cors.allowed_origins = vec!["https://app.example.com".into()];
+        s.validate().expect("an explicit origin list with credentials is fine");
     }
 
     #[test]

@@ -2,22 +2,34 @@
 //! end-to-end tests share.
 
 use crate::settings::Settings;
+use crate::settings::{EmailTransport, RateLimitBackend};
+use crate::worker::{Worker, WorkerOptions};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
-use rivet_auth::{ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings};
+use rivet_auth::{ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets};
 use rivet_domain::Accounts;
-use rivet_domain::accounts::Registration;
-use rivet_domain::ports::{HealthCheck, IdempotencyStore, PasswordHasher, SessionRepository, UserRepository};
+use rivet_domain::accounts::{AccountPorts, Registration};
+use rivet_domain::background::TaskRunner;
+use rivet_domain::email::{Links, Templates};
+use rivet_domain::ports::RateCounter;
+use rivet_domain::ports::{
+    HealthCheck, IdempotencyStore, Mailer, OneTimeTokenRepository, PasswordHasher, SessionRepository, UserRepository,
+};
 use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
+use rivet_http::rate_limit::{Budgets, MemoryCounter, RateLimit, RateLimiter};
 use rivet_http::{AppState, HttpLimits};
-use rivet_persistence::{ApiKeyStore, Database, DbOptions, IdempotencyRecords, ProductStore, SessionStore, TodoStore, UserStore};
+use rivet_persistence::{
+    ApiKeyStore, Database, DbOptions, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore, SessionStore, TodoStore, UserStore,
+};
+use rivet_redis::RedisCounter;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tracing::{info, warn};
 
 /// Why the application could not start.
@@ -31,6 +43,10 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
     #[error("bootstrap administrator: {0}")]
     Bootstrap(String),
+    #[error("rate limiting: {0}")]
+    RateLimit(String),
+    #[error("email: {0}")]
+    Mail(#[from] rivet_mail::SetupError),
 }
 
 /// The wired use cases over one database.
@@ -43,6 +59,8 @@ pub struct Services {
     pub idempotency: Arc<IdempotencyRecords>,
     pub api_keys: ApiKeyService,
     pub auth: Arc<AuthService>,
+    pub jobs: Arc<JobStore>,
+    pub tasks: TaskRunner,
 }
 
 /// Database options from settings.
@@ -94,12 +112,41 @@ pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
     let auth = AuthService::new(users.clone(), sessions.clone(), hasher.clone(), jwt, auth_settings)
         .await
         .map_err(|e| StartupError::Auth(e.to_string()))?;
-    let accounts = Accounts::new(users, sessions, hasher);
+    let tokens: Arc<dyn OneTimeTokenRepository> = Arc::new(OneTimeTokenStore::new(db.clone()));
+    let templates = Templates::new(Links::new(&settings.server.public_url));
+    let ports = AccountPorts { users, sessions: sessions.clone(), hasher, tokens: tokens.clone(), secrets: Arc::new(OneTimeSecrets) };
+    let accounts = Accounts::new(ports, templates);
     let todos = Todos::new(Arc::new(TodoStore::new(db.clone())));
     let products = Products::new(Arc::new(ProductStore::new(db.clone())));
     let idempotency = Arc::new(IdempotencyRecords::new(db.clone()));
     let api_keys = ApiKeyService::new(Arc::new(ApiKeyStore::new(db.clone())));
-    Ok(Services { db, accounts, todos, products, idempotency, api_keys, auth: Arc::new(auth) })
+    let jobs = Arc::new(JobStore::new(db.clone()));
+    let tasks = TaskRunner { mailer: mailer(settings)?, sessions, tokens, idempotency: idempotency.clone(), jobs: jobs.clone() };
+    Ok(Services { db, accounts, todos, products, idempotency, api_keys, auth: Arc::new(auth), jobs, tasks })
+}
+
+/// The email transport `[email]` names.
+fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>, StartupError> {
+    let e = &settings.email;
+    let transport = match e.transport {
+        EmailTransport::File => rivet_mail::Transport::File { dir: e.file_dir.clone() },
+        EmailTransport::Smtp => rivet_mail::Transport::Smtp { url: e.smtp_url.expose().to_owned() },
+        EmailTransport::Log => rivet_mail::Transport::Log,
+    };
+    Ok(rivet_mail::build(&rivet_mail::MailSettings { transport, from: e.from.clone() })?)
+}
+
+/// A job worker over the services' queue, paced by `[jobs]`.
+pub fn worker(settings: &Settings, services: &Services) -> Worker {
+    let j = &settings.jobs;
+    let options = WorkerOptions {
+        poll_interval: Duration::from_millis(j.poll_interval_ms),
+        concurrency: j.concurrency,
+        lease: Duration::from_secs(j.lease_secs),
+        purge_interval: Duration::from_secs(j.purge_interval_secs),
+        grace: Duration::from_secs(settings.server.shutdown_timeout_secs),
+    };
+    Worker::new(services.jobs.clone(), services.tasks.clone(), options)
 }
 
 /// Creates the `[bootstrap]` administrator if it is configured and absent.
@@ -121,7 +168,8 @@ pub struct Application {
     port: u16,
     server: Server,
     services: Services,
-    housekeeping: tokio::task::JoinHandle<()>,
+    /// The in-process job worker (`[jobs] enabled`) and its stop signal.
+    worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
 }
 
 impl std::fmt::Debug for Application {
@@ -153,21 +201,25 @@ impl Application {
             cursors: cursor_codec(settings)?,
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
+        let limiter = rate_limiter(settings)?.map(web::Data::new);
         let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(security_headers())
-                .wrap(RequestContext)
-                .app_data(state.clone())
-                .app_data(limits.clone())
-                .configure(rivet_http::configure)
+            let mut app =
+                App::new().wrap(RateLimit).wrap(security_headers()).wrap(RequestContext).app_data(state.clone()).app_data(limits.clone());
+            if let Some(limiter) = &limiter {
+                app = app.app_data(limiter.clone());
+            }
+            app.configure(rivet_http::configure)
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
         let server = server.listen(listener).map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?.run();
-        let housekeeping = tokio::spawn(purge_idempotency_records(services.idempotency.clone()));
-        Ok(Self { port, server, services, housekeeping })
+        let worker = settings.jobs.enabled.then(|| {
+            let (stop, stopped) = watch::channel(false);
+            (stop, tokio::spawn(worker(settings, &services).run(stopped)))
+        });
+        Ok(Self { port, server, services, worker })
     }
 
     /// The bound port.
@@ -186,14 +238,20 @@ impl Application {
     }
 
     /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]: stops accepting,
-    /// lets in-flight requests finish within `shutdown_timeout_secs`, then
+    /// lets in-flight requests finish within `shutdown_timeout_secs`, stops
+    /// the job worker (running jobs finish or go back to the queue), then
     /// closes the database pool.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
-        self.housekeeping.abort();
+        if let Some((stop, worker)) = self.worker {
+            let _ = stop.send(true);
+            if let Err(e) = worker.await {
+                warn!(error = %e, "the job worker ended abnormally");
+            }
+        }
         self.services.db.close();
         if let Err(e) = &result {
             warn!(error = %e, "server stopped with an error");
@@ -202,17 +260,23 @@ impl Application {
     }
 }
 
-/// Removes expired idempotency records once an hour (and once at start).
-async fn purge_idempotency_records(store: Arc<IdempotencyRecords>) {
-    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        every_hour.tick().await;
-        match store.purge_expired(rivet_domain::time::now()).await {
-            Ok(0) => {}
-            Ok(n) => info!(purged = n, "removed expired idempotency records"),
-            Err(e) => warn!(error = %e, "could not purge idempotency records; will retry in an hour"),
-        }
+/// The rate limiter `[rate_limit]` describes, if it is enabled.
+fn rate_limiter(settings: &Settings) -> Result<Option<RateLimiter>, StartupError> {
+    let r = &settings.rate_limit;
+    if !r.enabled {
+        return Ok(None);
     }
+    let counter: Arc<dyn RateCounter> = match r.backend {
+        RateLimitBackend::Memory => Arc::new(MemoryCounter::new()),
+        RateLimitBackend::Redis => Arc::new(RedisCounter::new(r.redis_url.expose()).map_err(|e| StartupError::RateLimit(e.to_string()))?),
+    };
+    let budgets = Budgets {
+        credential_per_minute: r.credential_per_minute,
+        api_per_minute: r.api_per_minute,
+        fail_open: r.fail_open,
+        trust_forwarded_for: r.trust_forwarded_for,
+    };
+    Ok(Some(RateLimiter::new(counter, budgets)))
 }
 
 /// Cursors are signed with a key derived from the deployment's signing

@@ -32,4 +32,5 @@ pub use jwt::{JwtAlgorithm, JwtCodec, JwtSettings};
 pub use password::BcryptHasher;
 pub use principal::Principal;
 pub use rbac::Permission;
+pub use refresh::OneTimeSecrets;
 pub use service::{AuthService, AuthSettings, TokenPair};

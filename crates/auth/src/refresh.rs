@@ -12,18 +12,44 @@ pub const MAX_TOKEN_LEN: usize = 256;
 
 /// A new refresh token and its hash.
 pub fn generate() -> (String, RefreshTokenHash) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = random_token();
     let hash = hash(&token);
     (token, hash)
+}
+
+/// 256 random bits, URL-safe base64 (43 characters).
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Lower-case hex SHA-256 of a token.
+pub(crate) fn sha256_hex(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The stored form of a token. Lookups go by this hash, so comparing it is
 /// an index probe, not a byte-by-byte comparison an attacker could time.
 pub fn hash(token: &str) -> RefreshTokenHash {
-    let digest = Sha256::digest(token.as_bytes());
-    RefreshTokenHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+    RefreshTokenHash(sha256_hex(token))
+}
+
+/// One-time tokens (email verification, password reset) are made and
+/// stored the same way as refresh tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OneTimeSecrets;
+
+impl rivet_domain::ports::TokenSecrets for OneTimeSecrets {
+    fn mint(&self) -> (String, String) {
+        let token = random_token();
+        let hash = sha256_hex(&token);
+        (token, hash)
+    }
+
+    fn hash(&self, token: &str) -> String {
+        sha256_hex(token)
+    }
 }
 
 #[cfg(test)]

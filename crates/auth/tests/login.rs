@@ -41,7 +41,7 @@ fn unused<T>() -> Result<T, RepoError> {
 
 #[async_trait]
 impl UserRepository for OneUser {
-    async fn insert(&self, _: NewUser) -> Result<User, RepoError> {
+    async fn insert_with(&self, _: NewUser, _: &rivet_domain::jobs::Outbox) -> Result<User, RepoError> {
         unused()
     }
     async fn find(&self, _: UserId) -> Result<Option<User>, RepoError> {
@@ -53,12 +53,13 @@ impl UserRepository for OneUser {
     async fn find_credentials(&self, _: UserId) -> Result<Option<UserCredentials>, RepoError> {
         unused()
     }
-    async fn update(
+    async fn update_with(
         &self,
         _: UserId,
         _: &UserChanges,
         _: &rivet_domain::version::IfVersion,
         _: Timestamp,
+        _: &rivet_domain::jobs::Outbox,
     ) -> Result<Updated<User>, RepoError> {
         unused()
     }
@@ -94,6 +95,9 @@ impl SessionRepository for Sessions {
         unused()
     }
     async fn status(&self, _: SessionId) -> Result<Option<SessionStatus>, RepoError> {
+        unused()
+    }
+    async fn purge_expired(&self, _: Timestamp) -> Result<u64, RepoError> {
         unused()
     }
 }

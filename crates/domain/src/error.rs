@@ -81,6 +81,10 @@ pub enum Error {
     /// The change would leave the system without an active administrator.
     #[error("the last active administrator cannot be removed or demoted")]
     LastAdmin,
+    /// A one-time token (email verification, password reset) is unknown,
+    /// used or expired.
+    #[error("the token is invalid, used or expired")]
+    InvalidToken,
     /// Storage failed.
     #[error(transparent)]
     Repo(RepoError),

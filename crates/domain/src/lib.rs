@@ -37,9 +37,13 @@ macro_rules! id_type {
 
 pub mod accounts;
 pub mod api_key;
+pub mod background;
 pub mod collection;
+pub mod email;
 pub mod error;
 pub mod idempotency;
+pub mod jobs;
+pub mod one_time_token;
 pub mod ports;
 pub mod product;
 pub mod session;

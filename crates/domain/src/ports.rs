@@ -1,12 +1,18 @@
 //! Ports: the traits through which the domain reaches the outside world.
 //! `rivet-persistence` implements the repositories for PostgreSQL and SQLite,
 //! `rivet-auth` the password hasher; tests and embedding services may bring
-//! their own.
+//! their own. The job queue's port is in [`crate::jobs`], one-time tokens'
+//! in [`crate::one_time_token`], email's in [`crate::email`].
+
+pub use crate::email::Mailer;
+pub use crate::jobs::JobQueue;
+pub use crate::one_time_token::{OneTimeTokenRepository, TokenSecrets};
 
 use crate::api_key::{ApiKey, ApiKeyId, KeyOwner, NewApiKey};
 use crate::collection::Page;
 use crate::error::{BoxError, RepoError};
 use crate::idempotency::{Claim, ClaimRequest, StoredResponse};
+use crate::jobs::Outbox;
 use crate::product::{Adjusted, NewProduct, Product, ProductChanges, ProductId, ProductQuery};
 use crate::session::{Consumed, NewSession, RefreshTokenHash, RevokeReason, SessionId, SessionStatus};
 use crate::time::Timestamp;
@@ -44,11 +50,20 @@ impl<T> Updated<T> {
 /// Storage of user accounts.
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Inserts a user.
+    /// Inserts a user, and in the same transaction the outbox's tokens and
+    /// jobs (the welcome email).
     ///
     /// # Errors
     /// `Conflict(EmailTaken)` when the email is registered already.
-    async fn insert(&self, user: NewUser) -> Result<User, RepoError>;
+    async fn insert_with(&self, user: NewUser, outbox: &Outbox) -> Result<User, RepoError>;
+
+    /// Inserts a user with nothing else.
+    ///
+    /// # Errors
+    /// As [`UserRepository::insert_with`].
+    async fn insert(&self, user: NewUser) -> Result<User, RepoError> {
+        self.insert_with(user, &Outbox::default()).await
+    }
 
     /// Finds a user by id.
     async fn find(&self, id: UserId) -> Result<Option<User>, RepoError>;
@@ -60,12 +75,28 @@ pub trait UserRepository: Send + Sync {
     async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError>;
 
     /// Applies `changes` if the stored version satisfies `expected`, bumping
-    /// `version` and `updated_at`. Atomically refuses a change that would
-    /// leave no active administrator.
+    /// `version` and `updated_at`, and writes the outbox in the same
+    /// transaction when the change is made. Atomically refuses a change that
+    /// would leave no active administrator.
     ///
     /// # Errors
     /// `Conflict(EmailTaken)` when a new email is registered already.
-    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError>;
+    async fn update_with(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+        outbox: &Outbox,
+    ) -> Result<Updated<User>, RepoError>;
+
+    /// [`UserRepository::update_with`] with nothing else to write.
+    ///
+    /// # Errors
+    /// As [`UserRepository::update_with`].
+    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError> {
+        self.update_with(id, changes, expected, now, &Outbox::default()).await
+    }
 
     /// A page of users matching the query's filters, in its sort order.
     async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError>;
@@ -106,6 +137,9 @@ pub trait SessionRepository: Send + Sync {
 
     /// The session's state and its user's current state, in one round trip.
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError>;
+
+    /// Deletes sessions (and their refresh tokens) that expired before `now`.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError>;
 }
 
 /// Storage of todos. Every call is scoped to the owner.
@@ -220,4 +254,16 @@ pub trait PasswordHasher: Send + Sync {
 pub trait HealthCheck: Send + Sync {
     /// Succeeds when the store answers a trivial query.
     async fn ping(&self) -> Result<(), RepoError>;
+}
+
+/// Fixed-window hit counters for rate limiting. Windows are aligned to the
+/// Unix epoch, so instances sharing a store agree on them.
+#[async_trait]
+pub trait RateCounter: Send + Sync {
+    /// Counts one hit on `key` in the current window of `window_secs` and
+    /// returns the hits so far in it, this one included.
+    async fn hit(&self, key: &str, window_secs: u64) -> Result<u64, BoxError>;
+
+    /// A round trip to the store, for readiness checks.
+    async fn ping(&self) -> Result<(), BoxError>;
 }

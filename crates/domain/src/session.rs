@@ -63,6 +63,7 @@ pub enum RevokeReason {
     Logout,
     LogoutAll,
     PasswordChanged,
+    PasswordReset,
     RefreshTokenReused,
     Deactivated,
 }
@@ -74,6 +75,7 @@ impl RevokeReason {
             Self::Logout => "logout",
             Self::LogoutAll => "logout_all",
             Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Deactivated => "deactivated",
         }

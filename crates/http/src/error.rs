@@ -69,6 +69,13 @@ pub enum ApiError {
     /// The first request with this `Idempotency-Key` is still running. → 409 `idempotency_in_progress`
     #[error("idempotent request in progress")]
     IdempotencyInProgress,
+    /// The client spent its request budget. → 429 `rate_limited` with
+    /// `Retry-After` and the `RateLimit-*` headers
+    #[error("rate limit exceeded")]
+    RateLimited { limit: u32, reset_secs: u64 },
+    /// The request ran past `[server] request_timeout_secs`. → 503 `timeout`
+    #[error("request timed out")]
+    Timeout { after_secs: u64 },
     /// A bug or an unexpected failure. → 500 `internal`
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -205,6 +212,12 @@ impl ApiError {
                         "Precondition failed",
                         "the resource has changed since the version in If-Match; fetch it again",
                     ),
+                    DomainError::InvalidToken => Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_token",
+                        "Invalid token",
+                        "the link is invalid, used or expired; ask for a new one",
+                    ),
                     DomainError::Repo(r) => repo_problem(r),
                     DomainError::Hashing(_) => internal_problem(),
                 },
@@ -272,6 +285,24 @@ impl ApiError {
                 ),
                 none,
             ),
+            Self::RateLimited { limit, reset_secs } => (
+                Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "Too many requests",
+                    format!("the limit of {limit} requests per window is spent; retry in {reset_secs} s"),
+                ),
+                crate::rate_limit::rejection_headers(*limit, *reset_secs),
+            ),
+            Self::Timeout { after_secs } => (
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    "Request timed out",
+                    format!("the request took longer than {after_secs} s; retry later"),
+                ),
+                none,
+            ),
             Self::Internal(_) => (internal_problem(), none),
         }
     }
@@ -287,7 +318,7 @@ impl ResponseError for ApiError {
         if problem.status >= 500 {
             error!(error = %display_chain(self), code = problem.code, "request failed");
         }
-        if problem.status == 503 {
+        if problem.status == 503 && !headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {
             headers.push((header::RETRY_AFTER, HeaderValue::from_static("5")));
         }
         problem.into_response(headers)

@@ -24,6 +24,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod openapi;
 mod problem;
+pub mod rate_limit;
 pub mod routes;
 pub mod state;
 

@@ -27,6 +27,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         crate::routes::health::live, crate::routes::health::ready, crate::docs::openapi_json,
         crate::routes::auth::register, crate::routes::auth::login, crate::routes::oauth::token, crate::routes::auth::refresh,
         crate::routes::auth::logout, crate::routes::auth::logout_all,
+        crate::routes::recovery::forgot_password, crate::routes::recovery::reset_password, crate::routes::recovery::verify_email,
+        crate::routes::recovery::resend_verification,
         crate::routes::api_keys::create, crate::routes::api_keys::list, crate::routes::api_keys::revoke,
         crate::routes::users::me, crate::routes::users::update_me, crate::routes::users::delete_me, crate::routes::users::change_password,
         crate::routes::users::my_stats, crate::routes::users::list_users, crate::routes::users::get_user, crate::routes::users::update_user,
@@ -147,7 +149,16 @@ impl Modify for StandardErrors {
                 };
                 add("422", "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): `errors` lists each problem");
                 add("500", "Unexpected failure (`internal`); the cause is logged, never shown");
-                add("503", "The database is unreachable (`service_unavailable`); retry after `Retry-After` seconds");
+                add(
+                    "503",
+                    "The database is unreachable (`service_unavailable`) or the request timed out (`timeout`); retry after `Retry-After` seconds",
+                );
+                if path.starts_with("/api/") {
+                    add(
+                        "429",
+                        "The rate limit is spent (`rate_limited`); retry after `Retry-After` seconds (see the `RateLimit-*` headers)",
+                    );
+                }
                 if op.request_body.is_some() {
                     add("400", "The body is not valid JSON (`malformed_body`)");
                     add("413", "The body is too large (`payload_too_large`)");

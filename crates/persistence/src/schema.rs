@@ -156,10 +156,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    jobs (id) {
+        id -> Uuid,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> UtcTime,
+        locked_by -> Nullable<Text>,
+        locked_until -> Nullable<UtcTime>,
+        last_error -> Nullable<Text>,
+        unique_key -> Nullable<Text>,
+        created_at -> UtcTime,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    one_time_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Uuid,
+        purpose -> Text,
+        email -> Text,
+        created_at -> UtcTime,
+        expires_at -> UtcTime,
+        used_at -> Nullable<UtcTime>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(todos -> users (owner_id));
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(todo_tags -> todos (todo_id));
 diesel::joinable!(stock_adjustments -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
@@ -172,5 +209,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     stock_adjustments,
     idempotency_keys,
-    api_keys
+    api_keys,
+    jobs,
+    one_time_tokens
 );

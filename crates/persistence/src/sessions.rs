@@ -146,6 +146,14 @@ impl SessionStore {
         })
     }
 
+    async fn purge(&self, now: Timestamp) -> Result<u64> {
+        with_conn!(self.db, |conn| {
+            // Refresh tokens go with their session (ON DELETE CASCADE).
+            let n = diesel::delete(sessions::table.filter(sessions::expires_at.lt(DbTime(now)))).execute(conn).await?;
+            Ok(n as u64)
+        })
+    }
+
     async fn status_of(&self, session: SessionId) -> Result<Option<SessionStatus>> {
         let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(self.db, |conn| {
             sessions::table
@@ -205,5 +213,10 @@ impl SessionRepository for SessionStore {
     #[instrument(skip_all)]
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError> {
         Ok(self.status_of(session).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
+        Ok(self.purge(now).await?)
     }
 }

@@ -6,11 +6,12 @@ use crate::rows::{NewUserRow, UserChangeset, UserRow};
 use crate::schema::users;
 use crate::todos::versions;
 use crate::types::{DbTime, DbUuid};
-use crate::{lock, with_conn};
+use crate::{lock, with_conn, write_outbox};
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::collection::Page;
+use rivet_domain::jobs::Outbox;
 use rivet_domain::ports::{Updated, UserRepository};
 use rivet_domain::time::Timestamp;
 use rivet_domain::user::UserQuery;
@@ -47,10 +48,15 @@ impl UserStore {
         Self { db }
     }
 
-    async fn insert_row(&self, user: &NewUser) -> Result<User> {
+    async fn insert_row(&self, user: &NewUser, outbox: &Outbox) -> Result<User> {
         let row = NewUserRow::from(user);
         with_conn!(self.db, |conn| {
-            diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(conn).await?.into_user()
+            conn.transaction(async |c| {
+                let user = diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(c).await?;
+                write_outbox!(c, outbox);
+                user.into_user()
+            })
+            .await
         })
     }
 
@@ -64,7 +70,14 @@ impl UserStore {
         })
     }
 
-    async fn update_row(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>> {
+    async fn update_row(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+        outbox: &Outbox,
+    ) -> Result<Updated<User>> {
         let set = UserChangeset::from(changes);
         let key = DbUuid(id.0);
         let allowed = versions(expected);
@@ -90,7 +103,10 @@ impl UserStore {
                     .await
                     .optional()?;
                 match row {
-                    Some(row) => Ok(Updated::Done(row.into_user()?)),
+                    Some(row) => {
+                        write_outbox!(c, outbox);
+                        Ok(Updated::Done(row.into_user()?))
+                    }
                     None => {
                         let exists: Option<i64> = users::table.find(key).select(users::version).first(c).await.optional()?;
                         Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
@@ -126,8 +142,8 @@ impl UserStore {
 #[async_trait]
 impl UserRepository for UserStore {
     #[instrument(skip_all)]
-    async fn insert(&self, user: NewUser) -> Result<User, RepoError> {
-        Ok(self.insert_row(&user).await?)
+    async fn insert_with(&self, user: NewUser, outbox: &Outbox) -> Result<User, RepoError> {
+        Ok(self.insert_row(&user, outbox).await?)
     }
 
     #[instrument(skip_all)]
@@ -146,8 +162,15 @@ impl UserRepository for UserStore {
     }
 
     #[instrument(skip_all)]
-    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError> {
-        Ok(self.update_row(id, changes, expected, now).await?)
+    async fn update_with(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+        outbox: &Outbox,
+    ) -> Result<Updated<User>, RepoError> {
+        Ok(self.update_row(id, changes, expected, now, outbox).await?)
     }
 
     #[instrument(skip_all)]

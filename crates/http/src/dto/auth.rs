@@ -91,3 +91,29 @@ pub struct OAuthError {
     pub error: String,
     pub error_description: String,
 }
+
+/// `POST /auth/password/forgot`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+}
+
+/// `POST /auth/password/reset`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// The `token` query parameter of the emailed link.
+    pub token: String,
+    #[schema(example = "a new correct horse battery staple", min_length = 8, max_length = 128)]
+    pub new_password: String,
+}
+
+/// `POST /auth/verify-email`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmail {
+    /// The `token` query parameter of the emailed link.
+    pub token: String,
+}

@@ -12,7 +12,7 @@ mod query;
 pub use json::{Json, read_form};
 pub use patch::{Patch, non_null};
 pub use path::path_id;
-pub use principal::{Authenticated, MaybePrincipal};
+pub use principal::{API_KEY, Authenticated, MaybePrincipal};
 pub use query::Query;
 
 use crate::error::{ApiError, Location};

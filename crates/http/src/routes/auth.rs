@@ -6,9 +6,10 @@ use crate::dto::users::UserBody;
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Json};
 use crate::problem::Problem;
+use crate::rate_limit::spend_email_budget;
 use crate::state::AppState;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::TokenPair;
 use rivet_domain::accounts::Registration;
 
@@ -26,14 +27,16 @@ pub(crate) fn tokens(pair: TokenPair) -> HttpResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", summary = "Create an account", request_body = Register, responses((status = 201, description = "The new account; `Location` names it", body = UserBody), (status = 409, description = "The email is registered already (`email_taken`)", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn register(state: web::Data<AppState>, body: Json<Register>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn register(state: web::Data<AppState>, req: HttpRequest, body: Json<Register>) -> Result<HttpResponse, ApiError> {
     let Register { email, password, full_name } = body.0;
+    spend_email_budget(&req, &email).await?;
     let user = state.accounts.register(Registration { email, password, full_name }).await?;
     Ok(HttpResponse::Created().insert_header((LOCATION, format!("{API_PREFIX}/users/{}", user.id))).json(UserBody::from(user)))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", summary = "Log in: start a session", request_body = Login, responses((status = 200, description = "Access and refresh token", body = TokenPairBody), (status = 401, description = "Wrong email or password (`invalid_credentials`)", body = Problem, content_type = "application/problem+json"), (status = 403, description = "The account is disabled (`account_disabled`)", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn login(state: web::Data<AppState>, req: HttpRequest, body: Json<Login>) -> Result<HttpResponse, ApiError> {
+    spend_email_budget(&req, &body.0.email).await?;
     let (_, pair) = state.auth.login(&body.0.email, &body.0.password).await?;
     Ok(tokens(pair))
 }

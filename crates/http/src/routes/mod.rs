@@ -9,6 +9,7 @@ mod endpoint;
 pub(crate) mod health;
 pub(crate) mod oauth;
 pub(crate) mod products;
+pub(crate) mod recovery;
 pub(crate) mod todos;
 pub(crate) mod users;
 
@@ -27,6 +28,7 @@ fn register(cfg: &mut web::ServiceConfig, mounted: &mut Vec<(String, String)>) {
         auth::configure(&mut routes);
         api_keys::configure(&mut routes);
         oauth::configure(&mut routes);
+        recovery::configure(&mut routes);
         users::configure(&mut routes);
         todos::configure(&mut routes);
         products::configure(&mut routes);

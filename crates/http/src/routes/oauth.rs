@@ -57,6 +57,7 @@ pub(crate) async fn token(state: web::Data<AppState>, req: HttpRequest, payload:
             let (Some(username), Some(password)) = (field("username"), field("password")) else {
                 return Ok(oauth_error("invalid_request", "the password grant needs `username` and `password`"));
             };
+            crate::rate_limit::spend_email_budget(&req, username).await?;
             state.auth.login(username, password).await.map(|(_, pair)| pair)
         }
         Some("refresh_token") => {

@@ -6,9 +6,18 @@
 //! administrative functions. The rules that hold whoever calls — validation,
 //! unique emails, at least one active administrator — are enforced here and
 //! in the repositories.
+//!
+//! Emails these use cases cause (welcome, verification, password reset) are
+//! written as jobs in the same transaction as the change, with the one-time
+//! token they carry ([`crate::jobs::Outbox`]); see [`email_flows`].
+
+mod email_flows;
 
 use crate::collection::{Page, Start};
+use crate::email::Templates;
 use crate::error::{Error, Result};
+use crate::jobs::{NewJob, Outbox, Task};
+use crate::one_time_token::{NewOneTimeToken, OneTimeTokenRepository, TokenPurpose, TokenSecrets};
 use crate::ports::{PasswordHasher, SessionRepository, UserRepository};
 use crate::session::{RevokeReason, SessionId};
 use crate::time::now;
@@ -42,12 +51,26 @@ pub struct AdminPatch {
     pub is_active: Option<bool>,
 }
 
+/// The ports the account use cases reach.
+#[derive(Clone)]
+#[allow(missing_debug_implementations)] // trait objects; `Accounts` is Debug.
+pub struct AccountPorts {
+    pub users: Arc<dyn UserRepository>,
+    pub sessions: Arc<dyn SessionRepository>,
+    pub hasher: Arc<dyn PasswordHasher>,
+    pub tokens: Arc<dyn OneTimeTokenRepository>,
+    pub secrets: Arc<dyn TokenSecrets>,
+}
+
 /// The account use cases.
 #[derive(Clone)]
 pub struct Accounts {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn OneTimeTokenRepository>,
+    secrets: Arc<dyn TokenSecrets>,
+    templates: Templates,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -65,26 +88,46 @@ fn parse_name(errors: &mut ValidationErrors, raw: Option<Option<String>>) -> Opt
 }
 
 impl Accounts {
-    /// Wires the use cases to their ports.
-    pub fn new(users: Arc<dyn UserRepository>, sessions: Arc<dyn SessionRepository>, hasher: Arc<dyn PasswordHasher>) -> Self {
-        Self { users, sessions, hasher }
+    /// Wires the use cases to their ports; emails are rendered by `templates`.
+    pub fn new(ports: AccountPorts, templates: Templates) -> Self {
+        let AccountPorts { users, sessions, hasher, tokens, secrets } = ports;
+        Self { users, sessions, hasher, tokens, secrets, templates }
     }
 
-    /// Registers a self-service account with the `user` role.
+    /// Registers a self-service account with the `user` role and queues the
+    /// welcome email, which carries the first verification link.
     ///
     /// # Errors
     /// `Validation` listing every broken rule; `Conflict(EmailTaken)`.
     #[instrument(skip_all)]
     pub async fn register(&self, input: Registration) -> Result<User> {
-        self.create(input, Role::User).await
+        let user = self.new_user(input, Role::User).await?;
+        let (token, stored) = self.token_for(user.id, &user.email, TokenPurpose::VerifyEmail);
+        let welcome = self.templates.welcome(&user.email, user.full_name.as_ref(), &token);
+        let outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message: welcome }, now())] };
+        Ok(self.users.insert_with(user, &outbox).await?)
     }
 
     /// Creates an account with any role (operators' CLI, bootstrap admin).
+    /// No email is sent; the user can ask for a verification link later.
     ///
     /// # Errors
     /// As [`Accounts::register`].
     #[instrument(skip_all, fields(role = %role))]
     pub async fn create(&self, input: Registration, role: Role) -> Result<User> {
+        let user = self.new_user(input, role).await?;
+        Ok(self.users.insert(user).await?)
+    }
+
+    /// A fresh one-time token for `user` and the row that stores its hash.
+    fn token_for(&self, user: UserId, email: &Email, purpose: TokenPurpose) -> (String, NewOneTimeToken) {
+        let (token, hash) = self.secrets.mint();
+        let at = now();
+        let stored = NewOneTimeToken { hash, user_id: user, purpose, email: email.clone(), created_at: at, expires_at: at + purpose.ttl() };
+        (token, stored)
+    }
+
+    async fn new_user(&self, input: Registration, role: Role) -> Result<NewUser> {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let password = errors.check("password", Password::parse(&input.password, email.as_ref()));
@@ -94,8 +137,7 @@ impl Accounts {
             unreachable!("errors were empty, so both parsed");
         };
         let password_hash = self.hasher.hash(&password).await.map_err(Error::Hashing)?;
-        let user = NewUser { id: UserId::new(), email, full_name, password_hash, role, created_at: now() };
-        Ok(self.users.insert(user).await?)
+        Ok(NewUser { id: UserId::new(), email, full_name, password_hash, role, created_at: now() })
     }
 
     /// A user by id.
@@ -118,7 +160,8 @@ impl Accounts {
         Ok(self.users.list(query).await?)
     }
 
-    /// Changes the caller's own profile. A new email address is unverified.
+    /// Changes the caller's own profile. A new email address is unverified,
+    /// and a verification link is mailed to it in the same transaction.
     ///
     /// # Errors
     /// `Validation`, `Conflict(EmailTaken)`, `NotFound`, `PreconditionFailed`.
@@ -130,8 +173,17 @@ impl Accounts {
         errors.into_result()?;
         let current = self.get(id).await?;
         let email = email.filter(|e| *e != current.email);
+        let mut outbox = Outbox::default();
+        if let Some(new_email) = &email {
+            let (token, stored) = self.token_for(id, new_email, TokenPurpose::VerifyEmail);
+            let message = self.templates.verify_email(new_email, &token);
+            outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, now())] };
+        }
         let changes = UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
-        self.apply(id, &changes, expected).await
+        if changes.is_empty() {
+            return self.apply(id, &changes, expected).await;
+        }
+        self.users.update_with(id, &changes, expected, now(), &outbox).await?.into_result()
     }
 
     /// Changes the caller's password after checking the current one, and ends

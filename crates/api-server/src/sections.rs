@@ -1,0 +1,79 @@
+//! The configuration sections of background work, email and traffic
+//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`).
+
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// `[jobs]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct JobSettings {
+    /// Run a worker inside `rivet serve` (`rivet worker` runs one on its own).
+    pub enabled: bool,
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval_ms: u64,
+    /// Jobs one worker runs at the same time.
+    pub concurrency: usize,
+    /// How long a claimed job stays with its worker without a heartbeat; a
+    /// worker that died releases its jobs when this runs out.
+    pub lease_secs: u64,
+    /// How often the purge jobs are scheduled.
+    pub purge_interval_secs: u64,
+}
+
+/// Email transport names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailTransport {
+    File,
+    Smtp,
+    Log,
+}
+
+/// `[email]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EmailSettings {
+    pub transport: EmailTransport,
+    pub from: String,
+    pub file_dir: PathBuf,
+    /// `smtps://user:pass@host:465` or `smtp://user:pass@host:587?tls=required`.
+    #[serde(default)]
+    pub smtp_url: Secret,
+}
+
+/// Rate-limit counter stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitBackend {
+    Memory,
+    Redis,
+}
+
+/// `[rate_limit]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RateLimitSettings {
+    pub enabled: bool,
+    pub backend: RateLimitBackend,
+    #[serde(default)]
+    pub redis_url: Secret,
+    /// Per client IP, and per target email, on the credential endpoints.
+    pub credential_per_minute: u32,
+    /// Per principal (or per IP when anonymous) on everything else.
+    pub api_per_minute: u32,
+    /// Serve without limits while Redis is unreachable (true), or answer 503.
+    pub fail_open: bool,
+    /// Trust `X-Forwarded-For` (the right-most address) from a proxy in
+    /// front; off, the peer address is the client.
+    #[serde(default)]
+    pub trust_forwarded_for: bool,
+}
+
+/// `[cors]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CorsSettings {
+    /// Origins allowed to call the API from a browser; `*` allows any.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    #[serde(default)]
+    pub allow_credentials: bool,
+}
