@@ -5,6 +5,7 @@
 //! by `rivet serve` and by the end-to-end tests alike.
 
 pub mod cli;
+mod metrics_sources;
 mod secret;
 mod sections;
 pub mod settings;

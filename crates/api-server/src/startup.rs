@@ -1,10 +1,13 @@
 //! Building the application from settings: the one function `main` and the
 //! end-to-end tests share.
 
+use crate::metrics_sources::{PoolMetrics, QueueMetrics};
 use crate::settings::Settings;
-use crate::settings::{EmailTransport, RateLimitBackend};
+use crate::settings::{CorsSettings, EmailTransport, RateLimitBackend};
 use crate::worker::{Worker, WorkerOptions};
+use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 use rivet_auth::{ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets};
@@ -20,6 +23,8 @@ use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
+use rivet_http::hardening::{Compression, RequestTimeout};
+use rivet_http::metrics::Metrics;
 use rivet_http::rate_limit::{Budgets, MemoryCounter, RateLimit, RateLimiter};
 use rivet_http::{AppState, HttpLimits};
 use rivet_persistence::{
@@ -202,9 +207,24 @@ impl Application {
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
         let limiter = rate_limiter(settings)?.map(web::Data::new);
+        let metrics =
+            web::Data::new(Metrics::new(vec![Arc::new(PoolMetrics(services.db.clone())), Arc::new(QueueMetrics(services.jobs.clone()))]));
+        let hsts = settings.server.hsts;
+        let cors = settings.cors.clone();
+        let timeout = web::Data::new(RequestTimeout(Duration::from_secs(settings.server.request_timeout_secs)));
         let mut server = HttpServer::new(move || {
-            let mut app =
-                App::new().wrap(RateLimit).wrap(security_headers()).wrap(RequestContext).app_data(state.clone()).app_data(limits.clone());
+            // Outermost last: every answer — timeouts, 429s, preflights —
+            // gets the request id, the security headers and compression.
+            let mut app = App::new()
+                .wrap(RateLimit)
+                .wrap(cors_middleware(&cors))
+                .wrap(Compression)
+                .wrap(security_headers(hsts))
+                .wrap(RequestContext)
+                .app_data(state.clone())
+                .app_data(limits.clone())
+                .app_data(metrics.clone())
+                .app_data(timeout.clone());
             if let Some(limiter) = &limiter {
                 app = app.app_data(limiter.clone());
             }
@@ -276,7 +296,11 @@ fn rate_limiter(settings: &Settings) -> Result<Option<RateLimiter>, StartupError
         fail_open: r.fail_open,
         trust_forwarded_for: r.trust_forwarded_for,
     };
-    Ok(Some(RateLimiter::new(counter, budgets)))
+    let store = match r.backend {
+        RateLimitBackend::Memory => "memory",
+        RateLimitBackend::Redis => "redis",
+    };
+    Ok(Some(RateLimiter::new(counter, store, budgets)))
 }
 
 /// Cursors are signed with a key derived from the deployment's signing
@@ -289,11 +313,49 @@ fn cursor_codec(settings: &Settings) -> Result<CursorCodec, StartupError> {
     Ok(CursorCodec::from_secret(&material))
 }
 
-/// Headers every response carries.
-fn security_headers() -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Headers every response carries; HSTS only when `[server] hsts` says the
+/// deployment is reached over HTTPS.
+fn security_headers(hsts: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Frame-Options", "DENY"))
-        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"))
+        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"));
+    if hsts { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers }
+}
+
+/// CORS from the `[cors]` allow-list: preflights are answered here, and
+/// browsers may read the headers clients need (pagination, versions,
+/// rate limits, request ids, deprecation). With an empty list no
+/// cross-origin browser call is allowed.
+fn cors_middleware(c: &CorsSettings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-api-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::LINK,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("ratelimit-limit"),
+            header::HeaderName::from_static("ratelimit-remaining"),
+            header::HeaderName::from_static("ratelimit-reset"),
+            header::HeaderName::from_static("deprecation"),
+            header::HeaderName::from_static("sunset"),
+        ])
+        .max_age(3600);
+    for origin in &c.allowed_origins {
+        cors = if origin == "*" { cors.allow_any_origin().send_wildcard() } else { cors.allowed_origin(origin) };
+    }
+    if c.allow_credentials { cors.supports_credentials() } else { cors }
 }

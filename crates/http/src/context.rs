@@ -114,6 +114,8 @@ where
             user_id = field::Empty,
         );
         let info = RequestInfo { id: id.clone(), path: req.path().to_owned() };
+        let metrics = req.app_data::<actix_web::web::Data<crate::metrics::Metrics>>().cloned();
+        let method = req.method().clone();
         let fut = span.in_scope(|| CURRENT.sync_scope(info.clone(), || self.service.call(req)));
         // Handlers catch their own panics (see `routes::Endpoint`) and answer
         // within this scope; this is the last resort for a panic elsewhere,
@@ -131,6 +133,9 @@ where
             let latency = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
             span_for_end.record("status", status.as_u16());
             span_for_end.record("latency_ms", latency);
+            if let Some(metrics) = metrics {
+                metrics.observe(method.as_str(), &route, status.as_u16(), started.elapsed().as_secs_f64());
+            }
             let headers = res.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&id) {
                 headers.insert(REQUEST_ID, v);

@@ -34,7 +34,10 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header((LOCATION, "/docs/")).finish() })),
     )
     .service(
+        // Only `/docs/...` enters this scope, so no other answer (a 404
+        // included) gets the docs page's looser policy.
         web::scope("")
+            .guard(actix_web::guard::fn_guard(|ctx| ctx.head().uri.path().starts_with("/docs/")))
             .wrap(DefaultHeaders::new().add((CONTENT_SECURITY_POLICY, DOCS_CSP)))
             .service(SwaggerUi::new("/docs/{_:.*}").config(config)),
     );

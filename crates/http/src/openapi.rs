@@ -24,7 +24,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
-        crate::routes::health::live, crate::routes::health::ready, crate::docs::openapi_json,
+        crate::routes::health::live, crate::routes::health::ready, crate::routes::health::metrics, crate::docs::openapi_json,
         crate::routes::auth::register, crate::routes::auth::login, crate::routes::oauth::token, crate::routes::auth::refresh,
         crate::routes::auth::logout, crate::routes::auth::logout_all,
         crate::routes::recovery::forgot_password, crate::routes::recovery::reset_password, crate::routes::recovery::verify_email,
@@ -38,7 +38,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         crate::routes::products::delete, crate::routes::products::adjust_stock,
     ),
     components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors),
+    modifiers(&Security, &StandardErrors, &Deprecations),
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "api-keys", description = "Keys for scripts and services, limited to scopes"),
@@ -134,6 +134,30 @@ fn problem(description: &str) -> RefOr<Response> {
             .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
             .build(),
     )
+}
+
+/// Marks every operation in `table` deprecated, with its dates in the description.
+pub fn mark_deprecated(openapi: &mut utoipa::openapi::OpenApi, table: &[crate::routes::deprecation::Deprecation]) {
+    for (path, item) in &mut openapi.paths.paths {
+        for (method, op) in operations_by_method(item) {
+            if let Some(d) = table.iter().find(|d| d.method == method && d.path == path) {
+                op.deprecated = Some(utoipa::openapi::Deprecated::True);
+                let notice = d.notice();
+                op.description = Some(match op.description.take() {
+                    Some(text) => format!("{text}\n\n{notice}"),
+                    None => notice,
+                });
+            }
+        }
+    }
+}
+
+struct Deprecations;
+
+impl Modify for Deprecations {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        mark_deprecated(openapi, crate::routes::deprecation::DEPRECATED);
+    }
 }
 
 struct StandardErrors;

@@ -85,6 +85,8 @@ pub struct Budgets {
 #[derive(Clone)]
 pub struct RateLimiter {
     counter: Arc<dyn RateCounter>,
+    /// `memory` or `redis`: readiness checks a shared store, never memory.
+    store: &'static str,
     budgets: Budgets,
     rejected: Arc<AtomicU64>,
     store_errors: Arc<AtomicU64>,
@@ -102,9 +104,10 @@ fn unix_now() -> u64 {
 }
 
 impl RateLimiter {
-    /// A limiter counting in `counter`.
-    pub fn new(counter: Arc<dyn RateCounter>, budgets: Budgets) -> Self {
-        Self { counter, budgets, rejected: Arc::default(), store_errors: Arc::default(), last_warning: Arc::default() }
+    /// A limiter counting in `counter`, a store named `store` in readiness
+    /// answers (`redis`); a `memory` store is never checked.
+    pub fn new(counter: Arc<dyn RateCounter>, store: &'static str, budgets: Budgets) -> Self {
+        Self { counter, store, budgets, rejected: Arc::default(), store_errors: Arc::default(), last_warning: Arc::default() }
     }
 
     /// The configured budgets.
@@ -122,9 +125,9 @@ impl RateLimiter {
         self.store_errors.load(Ordering::Relaxed)
     }
 
-    /// The counter store, for readiness checks.
-    pub fn counter(&self) -> &Arc<dyn RateCounter> {
-        &self.counter
+    /// The shared counter store to check for readiness, if any, with its name.
+    pub fn shared_store(&self) -> Option<(&'static str, &Arc<dyn RateCounter>)> {
+        (self.store != "memory").then_some((self.store, &self.counter))
     }
 
     /// Counts one request of `subject` against `limit`. `None` when the store

@@ -1,8 +1,10 @@
 //! A resource builder that remembers its methods, so a request with any other
 //! method gets 405 problem+json with an `Allow` header listing them.
 
+use super::deprecation::{DEPRECATED, Deprecation};
 use crate::context::panicked;
 use crate::error::ApiError;
+use crate::hardening::Timeout;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
@@ -35,6 +37,7 @@ pub struct Endpoint {
     path: String,
     resource: Resource,
     allow: Vec<&'static str>,
+    deprecations: &'static [Deprecation],
 }
 
 /// Mounts endpoints and records each (method, path) it mounts, so the route
@@ -69,7 +72,12 @@ macro_rules! method {
             Args: FromRequest + 'static,
             F::Output: Responder + 'static,
         {
-            self.resource = self.resource.route(web::$route().to(Guarded(handler)));
+            let route = web::$route().to(Guarded(handler)).wrap(Timeout);
+            let route = match Deprecation::find(self.deprecations, $verb, &self.path) {
+                Some(d) => route.wrap(d.headers()),
+                None => route,
+            };
+            self.resource = self.resource.route(route);
             self.allow.push($verb);
             self
         }
@@ -79,7 +87,14 @@ macro_rules! method {
 impl Endpoint {
     /// A new endpoint at `path`.
     pub fn new(path: &str) -> Self {
-        Self { path: path.to_owned(), resource: web::resource(path), allow: Vec::new() }
+        Self { path: path.to_owned(), resource: web::resource(path), allow: Vec::new(), deprecations: DEPRECATED }
+    }
+
+    /// Looks deprecations up in `table` instead of [`DEPRECATED`] (call
+    /// before adding methods).
+    pub fn deprecations(mut self, table: &'static [Deprecation]) -> Self {
+        self.deprecations = table;
+        self
     }
 
     method!(get, get, "GET");

@@ -1,7 +1,9 @@
 //! Liveness and readiness.
 
 use super::{Endpoint, Routes};
+use crate::metrics::Metrics;
 use crate::problem::Problem;
+use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, HeaderValue, RETRY_AFTER};
@@ -16,6 +18,18 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 pub fn configure(routes: &mut Routes<'_>) {
     routes.add(Endpoint::new("/health/live").get(live));
     routes.add(Endpoint::new("/health/ready").get(ready));
+    routes.add(Endpoint::new("/metrics").get(metrics));
+}
+
+/// Prometheus text: request counts and latency histograms by route template
+/// and status, database pool, job queue depth by state, rate limiting.
+#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Metrics in the Prometheus text format", responses((status = 200, description = "Prometheus exposition format 0.0.4", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics(metrics: Option<web::Data<Metrics>>, limiter: Option<web::Data<RateLimiter>>) -> HttpResponse {
+    let text = match metrics {
+        Some(m) => m.render(limiter.as_ref().map(|l| l.get_ref())).await,
+        None => String::new(),
+    };
+    HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).content_type("text/plain; version=0.0.4; charset=utf-8").body(text)
 }
 
 /// 200 while the process can answer at all.
@@ -25,28 +39,46 @@ pub(crate) async fn live() -> HttpResponse {
 }
 
 /// 200 when the database answers a round trip in time; otherwise 503 with
-/// the failing dependency named in `checks`.
-#[utoipa::path(get, path = "/health/ready", tag = "operations", summary = "Readiness: the database answers", responses((status = 200, description = "Ready", body = serde_json::Value, example = json!({"status": "ok", "checks": {"database": "ok"}}))))]
-pub(crate) async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let failure = match tokio::time::timeout(READY_TIMEOUT, state.database.ping()).await {
+/// the failing dependency named in `checks`. A shared rate-limit store
+/// (Redis) is checked too: when it is down and the limiter fails open the
+/// instance still serves, so readiness stays 200 and says so; when the
+/// limiter fails closed, readiness is 503.
+#[utoipa::path(get, path = "/health/ready", tag = "operations", summary = "Readiness: the database (and Redis, if used) answer", responses((status = 200, description = "Ready", body = serde_json::Value, example = json!({"status": "ok", "checks": {"database": "ok"}}))))]
+pub(crate) async fn ready(state: web::Data<AppState>, limiter: Option<web::Data<RateLimiter>>) -> HttpResponse {
+    let database = match tokio::time::timeout(READY_TIMEOUT, state.database.ping()).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),
         Err(_) => Some(format!("no answer within {READY_TIMEOUT:?}")),
     };
-    match failure {
-        None => {
-            HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({ "status": "ok", "checks": { "database": "ok" } }))
-        }
-        Some(why) => {
-            warn!(reason = %why, "readiness check failed: database");
-            let mut p = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "Service unavailable",
-                "the database is not answering",
-            );
-            p.extensions.insert("checks".into(), json!({ "database": "unavailable" }));
-            p.into_response(vec![(RETRY_AFTER, HeaderValue::from_static("5")), (CACHE_CONTROL, HeaderValue::from_static("no-store"))])
+    let mut checks = serde_json::Map::new();
+    checks.insert("database".into(), json!(if database.is_some() { "unavailable" } else { "ok" }));
+    let mut failed = database.is_some();
+    if let Some(why) = &database {
+        warn!(reason = %why, "readiness check failed: database");
+    }
+    if let Some((name, store)) = limiter.as_ref().and_then(|l| l.shared_store()) {
+        let up = matches!(tokio::time::timeout(READY_TIMEOUT, store.ping()).await, Ok(Ok(())));
+        let fail_open = limiter.as_ref().is_some_and(|l| l.budgets().fail_open);
+        let status = match (up, fail_open) {
+            (true, _) => "ok",
+            (false, true) => "unavailable (rate limiting fails open)",
+            (false, false) => "unavailable",
+        };
+        checks.insert(name.into(), json!(status));
+        if !up {
+            warn!(dependency = name, fail_open, "readiness check: rate-limit store unavailable");
+            failed |= !fail_open;
         }
     }
+    if !failed {
+        return HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({ "status": "ok", "checks": checks }));
+    }
+    let mut p = Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service_unavailable",
+        "Service unavailable",
+        "a dependency is not answering; see `checks`",
+    );
+    p.extensions.insert("checks".into(), serde_json::Value::Object(checks));
+    p.into_response(vec![(RETRY_AFTER, HeaderValue::from_static("5")), (CACHE_CONTROL, HeaderValue::from_static("no-store"))])
 }

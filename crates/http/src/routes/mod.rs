@@ -5,6 +5,7 @@
 
 pub(crate) mod api_keys;
 pub(crate) mod auth;
+pub mod deprecation;
 mod endpoint;
 pub(crate) mod health;
 pub(crate) mod oauth;

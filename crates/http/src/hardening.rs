@@ -1,0 +1,142 @@
+//! Middleware that bounds and shrinks responses:
+//! - [`Timeout`]: a request still running after `[server] request_timeout_secs`
+//!   is answered 503 `timeout` (its handler future is dropped, so a database
+//!   call in flight is cancelled and its connection returns to the pool).
+//! - [`Compression`]: gzip for response bodies of 1 KiB or more when the
+//!   client accepts it; smaller bodies are sent as they are, since
+//!   compressing them costs more than it saves.
+
+use crate::error::ApiError;
+use actix_web::Error;
+use actix_web::body::{BodySize, BoxBody, MessageBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::{self, HeaderValue};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use std::rc::Rc;
+use std::time::Duration;
+
+/// Bodies smaller than this are not compressed.
+pub const COMPRESS_MIN_BYTES: u64 = 1024;
+
+/// Declares a middleware factory and service around an async `call` body.
+macro_rules! middleware {
+    ($factory:ident, $service:ident, |$this:ident, $inner:ident, $req:ident| $body:expr) => {
+        impl<S, B> Transform<S, ServiceRequest> for $factory
+        where
+            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+            B: MessageBody + 'static,
+        {
+            type Response = ServiceResponse<BoxBody>;
+            type Error = Error;
+            type Transform = $service<S>;
+            type InitError = ();
+            type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+            fn new_transform(&self, service: S) -> Self::Future {
+                ready(Ok($service { config: self.clone(), service: Rc::new(service) }))
+            }
+        }
+
+        /// The middleware's service.
+        #[derive(Debug)]
+        pub struct $service<S> {
+            config: $factory,
+            service: Rc<S>,
+        }
+
+        impl<S, B> Service<ServiceRequest> for $service<S>
+        where
+            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+            B: MessageBody + 'static,
+        {
+            type Response = ServiceResponse<BoxBody>;
+            type Error = Error;
+            type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+            forward_ready!(service);
+
+            fn call(&self, $req: ServiceRequest) -> Self::Future {
+                let $this = self.config.clone();
+                let $inner = Rc::clone(&self.service);
+                Box::pin(async move { $body })
+            }
+        }
+    };
+}
+
+/// The request time limit, registered as `web::Data<RequestTimeout>`.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub Duration);
+
+/// Answers 503 `timeout` when a route's handler (extraction included) runs
+/// longer than the [`RequestTimeout`] in the app data. Every
+/// [`Endpoint`](crate::routes::Endpoint) route is wrapped in it: at route
+/// level the request is already routed, and the answer still passes through
+/// the app's middleware (request id, security headers, CORS).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timeout;
+
+middleware!(Timeout, TimeoutService, |_this, service, req| {
+    let Some(limit) = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0) else {
+        return service.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let request = req.request().clone();
+    match tokio::time::timeout(limit, service.call(req)).await {
+        Ok(res) => res.map(ServiceResponse::map_into_boxed_body),
+        Err(_) => {
+            tracing::warn!(after_secs = limit.as_secs(), "request timed out");
+            let res = actix_web::ResponseError::error_response(&ApiError::Timeout { after_secs: limit.as_secs() });
+            Ok(ServiceResponse::new(request, res))
+        }
+    }
+});
+
+/// True when `Accept-Encoding` admits gzip (`gzip`, or `*`, with a non-zero q).
+fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
+    let Some(value) = value.and_then(|v| v.to_str().ok()) else { return false };
+    value.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()).is_some_and(|q| q == 0.0));
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
+}
+
+/// gzip for bodies of at least [`COMPRESS_MIN_BYTES`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Compression;
+
+middleware!(Compression, CompressionService, |_this, service, req| {
+    let gzip = accepts_gzip(req.headers().get(header::ACCEPT_ENCODING));
+    let res = service.call(req).await?;
+    Ok(res.map_body(|head, body| {
+        let big = match body.size() {
+            BodySize::Sized(n) => n >= COMPRESS_MIN_BYTES,
+            BodySize::Stream => true,
+            BodySize::None => false,
+        };
+        head.headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        if gzip && big && !head.headers.contains_key(header::CONTENT_ENCODING) {
+            BoxBody::new(actix_http::encoding::Encoder::response(actix_http::ContentEncoding::Gzip, head, body))
+        } else {
+            BoxBody::new(body)
+        }
+    }))
+});
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+    use actix_web::http::header::HeaderValue;
+
+    #[test]
+    fn gzip_is_accepted_unless_refused_with_q_zero() {
+        let accepts = |s: &'static str| accepts_gzip(Some(&HeaderValue::from_static(s)));
+        assert!(accepts("gzip"));
+        assert!(accepts("br;q=1.0, gzip;q=0.5"));
+        assert!(accepts("*"));
+        assert!(!accepts("gzip;q=0"));
+        assert!(!accepts("br, zstd"));
+        assert!(!accepts_gzip(None));
+    }
+}
