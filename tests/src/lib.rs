@@ -233,7 +233,7 @@ impl TestApp {
 /// A message with quoted-printable soft line breaks and `=XX` escapes
 /// undone (mailers encode long body lines that way), so links read whole.
 pub fn quoted_printable_decoded(raw: &str) -> String {
-    let joined = raw.replace("=\r\n", "");
+    let joined = raw.replace("=\r\n", "").replace("=\n", "");
     let bytes = joined.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -57,11 +57,12 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// Operations an API key may not call (the handlers check it with
 /// `Principal::require_session`; a test compares the two).
-pub const SESSION_ONLY: [(&str, &str); 7] = [
+pub const SESSION_ONLY: [(&str, &str); 8] = [
     ("post", "/api/v1/api-keys"),
     ("get", "/api/v1/api-keys"),
     ("delete", "/api/v1/api-keys/{id}"),
     ("post", "/api/v1/auth/logout-all"),
+    ("post", "/api/v1/auth/verify-email/resend"),
     ("patch", "/api/v1/users/me"),
     ("delete", "/api/v1/users/me"),
     ("post", "/api/v1/users/me/password"),

@@ -43,6 +43,7 @@ pub(crate) async fn verify_email(state: web::Data<AppState>, body: Json<VerifyEm
 
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", summary = "Mail a new verification link", description = "202 in every case; nothing is sent when the address is verified already.", security(("bearer" = [])), responses((status = 202, description = "Accepted; a link follows unless the address is verified")))]
 pub(crate) async fn resend_verification(state: web::Data<AppState>, who: Authenticated) -> Result<HttpResponse, ApiError> {
+    who.0.require_session("ask for verification links with an API key")?;
     state.accounts.resend_verification(who.0.user_id).await?;
     Ok(HttpResponse::Accepted().finish())
 }
