@@ -183,8 +183,17 @@ async fn session(app: &TestApp, email: &str, role: Role) -> (String, Tokens) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_route_admits_exactly_the_callers_the_rbac_table_allows() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+async fn every_route_admits_exactly_the_callers_the_rbac_table_allows_on_postgres() {
+    every_route_admits_exactly_the_callers_the_rbac_table_allows(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_admits_exactly_the_callers_the_rbac_table_allows_on_sqlite() {
+    every_route_admits_exactly_the_callers_the_rbac_table_allows(Backend::Sqlite).await;
+}
+
+async fn every_route_admits_exactly_the_callers_the_rbac_table_allows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (user_id, user) = session(&app, "user@example.com", Role::User).await;
     let (_, manager) = session(&app, "manager@example.com", Role::Manager).await;
     let (_, admin) = session(&app, "admin@example.com", Role::Admin).await;

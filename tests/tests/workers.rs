@@ -92,3 +92,19 @@ async fn two_workers_on_postgres_never_run_one_job_twice() {
 async fn two_workers_on_sqlite_never_run_one_job_twice() {
     two_workers_share_the_queue_without_running_a_job_twice(Backend::Sqlite).await;
 }
+
+fn succeeded_jobs(metrics: &str) -> Option<u64> {
+    metrics.lines().find_map(|l| l.strip_prefix("rivet_jobs{state=\"succeeded\"} ")).and_then(|n| n.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_schedule_each_purge_once_per_interval() {
+    let first = rivet_e2e::TestApp::spawn(Backend::Postgres).await;
+    let second = rivet_e2e::TestApp::start(first.settings.clone(), Backend::Postgres).await;
+    let four = eventually(Duration::from_secs(15), async || succeeded_jobs(&first.get("/metrics", None).await.text) == Some(4)).await;
+    assert!(four.is_some(), "the four purge jobs ran: {}", first.get("/metrics", None).await.text);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let text = second.get("/metrics", None).await.text;
+    assert_eq!(succeeded_jobs(&text), Some(4), "both instances scheduled them, each ran once: {text}");
+    assert!(text.contains("rivet_jobs{state=\"dead\"} 0"), "{text}");
+}

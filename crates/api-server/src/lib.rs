@@ -6,6 +6,7 @@
 
 pub mod cli;
 mod metrics_sources;
+mod protection;
 mod secret;
 mod sections;
 pub mod settings;

@@ -2,20 +2,17 @@
 //! end-to-end tests share.
 
 use crate::metrics_sources::{PoolMetrics, QueueMetrics};
+use crate::protection::{cors_middleware, rate_limiter, security_headers};
+use crate::settings::EmailTransport;
 use crate::settings::Settings;
-use crate::settings::{CorsSettings, EmailTransport, RateLimitBackend};
 use crate::worker::{Worker, WorkerOptions};
-use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::http::header;
-use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer, web};
 use rivet_auth::{ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets};
 use rivet_domain::Accounts;
 use rivet_domain::accounts::{AccountPorts, Registration};
 use rivet_domain::background::TaskRunner;
 use rivet_domain::email::{Links, Templates};
-use rivet_domain::ports::RateCounter;
 use rivet_domain::ports::{
     HealthCheck, IdempotencyStore, Mailer, OneTimeTokenRepository, PasswordHasher, SessionRepository, UserRepository,
 };
@@ -25,12 +22,11 @@ use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::hardening::{Compression, RequestTimeout};
 use rivet_http::metrics::Metrics;
-use rivet_http::rate_limit::{Budgets, MemoryCounter, RateLimit, RateLimiter};
+use rivet_http::rate_limit::RateLimit;
 use rivet_http::{AppState, HttpLimits};
 use rivet_persistence::{
     ApiKeyStore, Database, DbOptions, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore, SessionStore, TodoStore, UserStore,
 };
-use rivet_redis::RedisCounter;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -280,29 +276,6 @@ impl Application {
     }
 }
 
-/// The rate limiter `[rate_limit]` describes, if it is enabled.
-fn rate_limiter(settings: &Settings) -> Result<Option<RateLimiter>, StartupError> {
-    let r = &settings.rate_limit;
-    if !r.enabled {
-        return Ok(None);
-    }
-    let counter: Arc<dyn RateCounter> = match r.backend {
-        RateLimitBackend::Memory => Arc::new(MemoryCounter::new()),
-        RateLimitBackend::Redis => Arc::new(RedisCounter::new(r.redis_url.expose()).map_err(|e| StartupError::RateLimit(e.to_string()))?),
-    };
-    let budgets = Budgets {
-        credential_per_minute: r.credential_per_minute,
-        api_per_minute: r.api_per_minute,
-        fail_open: r.fail_open,
-        trust_forwarded_for: r.trust_forwarded_for,
-    };
-    let store = match r.backend {
-        RateLimitBackend::Memory => "memory",
-        RateLimitBackend::Redis => "redis",
-    };
-    Ok(Some(RateLimiter::new(counter, store, budgets)))
-}
-
 /// Cursors are signed with a key derived from the deployment's signing
 /// secret, so every instance of one deployment accepts the others' cursors.
 fn cursor_codec(settings: &Settings) -> Result<CursorCodec, StartupError> {
@@ -311,51 +284,4 @@ fn cursor_codec(settings: &Settings) -> Result<CursorCodec, StartupError> {
         None => settings.auth.jwt_secret.expose().as_bytes().to_vec(),
     };
     Ok(CursorCodec::from_secret(&material))
-}
-
-/// Headers every response carries; HSTS only when `[server] hsts` says the
-/// deployment is reached over HTTPS.
-fn security_headers(hsts: bool) -> DefaultHeaders {
-    let headers = DefaultHeaders::new()
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("X-Frame-Options", "DENY"))
-        .add(("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"));
-    if hsts { headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains")) } else { headers }
-}
-
-/// CORS from the `[cors]` allow-list: preflights are answered here, and
-/// browsers may read the headers clients need (pagination, versions,
-/// rate limits, request ids, deprecation). With an empty list no
-/// cross-origin browser call is allowed.
-fn cors_middleware(c: &CorsSettings) -> Cors {
-    let mut cors = Cors::default()
-        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
-        .allowed_headers([
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::ACCEPT,
-            header::IF_MATCH,
-            header::IF_NONE_MATCH,
-            header::HeaderName::from_static("idempotency-key"),
-            header::HeaderName::from_static("x-api-key"),
-            header::HeaderName::from_static("x-request-id"),
-        ])
-        .expose_headers([
-            header::ETAG,
-            header::LOCATION,
-            header::LINK,
-            header::RETRY_AFTER,
-            header::HeaderName::from_static("x-request-id"),
-            header::HeaderName::from_static("ratelimit-limit"),
-            header::HeaderName::from_static("ratelimit-remaining"),
-            header::HeaderName::from_static("ratelimit-reset"),
-            header::HeaderName::from_static("deprecation"),
-            header::HeaderName::from_static("sunset"),
-        ])
-        .max_age(3600);
-    for origin in &c.allowed_origins {
-        cors = if origin == "*" { cors.allow_any_origin().send_wildcard() } else { cors.allowed_origin(origin) };
-    }
-    if c.allow_credentials { cors.supports_credentials() } else { cors }
 }

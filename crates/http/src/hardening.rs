@@ -7,62 +7,14 @@
 //!   compressing them costs more than it saves.
 
 use crate::error::ApiError;
-use actix_web::Error;
-use actix_web::body::{BodySize, BoxBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use crate::middleware::async_middleware;
+use actix_web::body::{BodySize, BoxBody};
+use actix_web::dev::ServiceResponse;
 use actix_web::http::header::{self, HeaderValue};
-use futures_util::future::{LocalBoxFuture, Ready, ready};
-use std::rc::Rc;
 use std::time::Duration;
 
 /// Bodies smaller than this are not compressed.
 pub const COMPRESS_MIN_BYTES: u64 = 1024;
-
-/// Declares a middleware factory and service around an async `call` body.
-macro_rules! middleware {
-    ($factory:ident, $service:ident, |$this:ident, $inner:ident, $req:ident| $body:expr) => {
-        impl<S, B> Transform<S, ServiceRequest> for $factory
-        where
-            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-            B: MessageBody + 'static,
-        {
-            type Response = ServiceResponse<BoxBody>;
-            type Error = Error;
-            type Transform = $service<S>;
-            type InitError = ();
-            type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-            fn new_transform(&self, service: S) -> Self::Future {
-                ready(Ok($service { config: self.clone(), service: Rc::new(service) }))
-            }
-        }
-
-        /// The middleware's service.
-        #[derive(Debug)]
-        pub struct $service<S> {
-            config: $factory,
-            service: Rc<S>,
-        }
-
-        impl<S, B> Service<ServiceRequest> for $service<S>
-        where
-            S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-            B: MessageBody + 'static,
-        {
-            type Response = ServiceResponse<BoxBody>;
-            type Error = Error;
-            type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-            forward_ready!(service);
-
-            fn call(&self, $req: ServiceRequest) -> Self::Future {
-                let $this = self.config.clone();
-                let $inner = Rc::clone(&self.service);
-                Box::pin(async move { $body })
-            }
-        }
-    };
-}
 
 /// The request time limit, registered as `web::Data<RequestTimeout>`.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +28,7 @@ pub struct RequestTimeout(pub Duration);
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Timeout;
 
-middleware!(Timeout, TimeoutService, |_this, service, req| {
+async_middleware!(Timeout, TimeoutService, |_this, service, req| {
     let Some(limit) = req.app_data::<actix_web::web::Data<RequestTimeout>>().map(|t| t.0) else {
         return service.call(req).await.map(ServiceResponse::map_into_boxed_body);
     };
@@ -106,7 +58,7 @@ fn accepts_gzip(value: Option<&HeaderValue>) -> bool {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Compression;
 
-middleware!(Compression, CompressionService, |_this, service, req| {
+async_middleware!(Compression, CompressionService, |_this, service, req| {
     let gzip = accepts_gzip(req.headers().get(header::ACCEPT_ENCODING));
     let res = service.call(req).await?;
     Ok(res.map_body(|head, body| {

@@ -24,6 +24,7 @@ pub mod extract;
 pub mod hardening;
 pub mod idempotency;
 pub mod metrics;
+mod middleware;
 pub mod openapi;
 mod problem;
 pub mod rate_limit;

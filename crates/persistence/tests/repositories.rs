@@ -14,6 +14,18 @@ mod common;
 use common::{Stores, new_user};
 
 on_both_backends! {
+    expired_sessions_are_purged_with_their_refresh_tokens => |s: Stores| async move {
+        let user = s.users.insert(new_user("ada@example.com", Role::User)).await.unwrap();
+        let t = now();
+        let (old, live) = (SessionId::new(), SessionId::new());
+        let (old_token, live_token) = (RefreshTokenHash("d".repeat(64)), RefreshTokenHash("e".repeat(64)));
+        s.sessions.create(NewSession { id: old, user_id: user.id, created_at: t, expires_at: t + Duration::days(1), refresh_token: old_token.clone() }).await.unwrap();
+        s.sessions.create(NewSession { id: live, user_id: user.id, created_at: t, expires_at: t + Duration::days(30), refresh_token: live_token.clone() }).await.unwrap();
+        assert_eq!(s.sessions.purge_expired(t + Duration::days(2)).await.unwrap(), 1);
+        assert_eq!(s.sessions.session_of_refresh_token(&old_token).await.unwrap(), None, "its refresh tokens went with it");
+        assert_eq!(s.sessions.session_of_refresh_token(&live_token).await.unwrap(), Some(live));
+    };
+
     a_user_reads_back_exactly_as_written => |s: Stores| async move {
         let new = new_user("ada@example.com", Role::User);
         let inserted = s.users.insert(new.clone()).await.unwrap();

@@ -3,14 +3,12 @@
 use super::RateLimiter;
 use crate::error::ApiError;
 use crate::extract::API_KEY;
+use crate::middleware::async_middleware;
 use crate::state::AppState;
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::{Error, web};
-use futures_util::future::{LocalBoxFuture, Ready, ready};
+use actix_web::web;
 use sha2::{Digest, Sha256};
-use std::rc::Rc;
 
 /// The credential endpoints: budgets per client IP (and, in the handlers, per email).
 pub const CREDENTIAL_PATHS: [&str; 6] = [
@@ -26,28 +24,6 @@ pub const CREDENTIAL_PATHS: [&str; 6] = [
 /// (rate limiting turned off) it lets everything through.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RateLimit;
-
-impl<S, B> Transform<S, ServiceRequest> for RateLimit
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = Error;
-    type Transform = RateLimitService<S>;
-    type InitError = ();
-    type Future = Ready<Result<Self::Transform, Self::InitError>>;
-
-    fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(RateLimitService { service: Rc::new(service) }))
-    }
-}
-
-/// The middleware service; see [`RateLimit`].
-#[derive(Debug)]
-pub struct RateLimitService<S> {
-    service: Rc<S>,
-}
 
 /// The client's address: the peer, or behind a trusted proxy the right-most
 /// `X-Forwarded-For` entry (the one the proxy itself appended).
@@ -83,48 +59,33 @@ fn principal_subject(req: &ServiceRequest, ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-impl<S, B> Service<ServiceRequest> for RateLimitService<S>
-where
-    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
-    B: MessageBody + 'static,
-{
-    type Response = ServiceResponse<BoxBody>;
-    type Error = Error;
-    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
-
-    forward_ready!(service);
-
-    fn call(&self, req: ServiceRequest) -> Self::Future {
-        let service = Rc::clone(&self.service);
-        let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
-        Box::pin(async move {
-            let Some(limiter) = limiter.filter(|_| req.path().starts_with("/api/")) else {
-                return service.call(req).await.map(ServiceResponse::map_into_boxed_body);
-            };
-            let budgets = limiter.budgets();
-            let ip = client_ip(&req, budgets.trust_forwarded_for);
-            let (policy, subject, limit) = if CREDENTIAL_PATHS.contains(&req.path()) {
-                ("credential", format!("ip:{ip}"), budgets.credential_per_minute)
-            } else {
-                ("api", principal_subject(&req, &ip), budgets.api_per_minute)
-            };
-            let decision = match limiter.count(policy, &subject, limit).await {
-                Ok(decision) => decision,
-                Err(e) => return Ok(req.error_response(e)),
-            };
-            if let Some(d) = decision.filter(|d| !d.allowed) {
-                return Ok(req.error_response(ApiError::RateLimited { limit: d.limit, reset_secs: d.reset_secs }));
-            }
-            let mut res = service.call(req).await?.map_into_boxed_body();
-            if let Some(d) = decision {
-                // A handler's own refusal (the per-email budget) keeps its headers.
-                if !res.headers().contains_key(super::RATELIMIT_LIMIT) {
-                    for (name, value) in d.headers() {
-                        res.headers_mut().insert(name, value);
-                    }
-                }
-            }
-            Ok(res)
-        })
+async_middleware!(RateLimit, RateLimitService, |_this, service, req| {
+    let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
+    let Some(limiter) = limiter.filter(|_| req.path().starts_with("/api/")) else {
+        return service.call(req).await.map(ServiceResponse::map_into_boxed_body);
+    };
+    let budgets = limiter.budgets();
+    let ip = client_ip(&req, budgets.trust_forwarded_for);
+    let (policy, subject, limit) = if CREDENTIAL_PATHS.contains(&req.path()) {
+        ("credential", format!("ip:{ip}"), budgets.credential_per_minute)
+    } else {
+        ("api", principal_subject(&req, &ip), budgets.api_per_minute)
+    };
+    let decision = match limiter.count(policy, &subject, limit).await {
+        Ok(decision) => decision,
+        Err(e) => return Ok(req.error_response(e)),
+    };
+    if let Some(d) = decision.filter(|d| !d.allowed) {
+        return Ok(req.error_response(ApiError::RateLimited { limit: d.limit, reset_secs: d.reset_secs }));
     }
-}
+    let mut res = service.call(req).await?.map_into_boxed_body();
+    if let Some(d) = decision {
+        // A handler's own refusal (the per-email budget) keeps its headers.
+        if !res.headers().contains_key(super::RATELIMIT_LIMIT) {
+            for (name, value) in d.headers() {
+                res.headers_mut().insert(name, value);
+            }
+        }
+    }
+    Ok(res)
+});
