@@ -7,8 +7,11 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use rivet_auth::AuthError;
 use rivet_domain::error::{BoxError, display_chain};
-use rivet_domain::{Conflict, Error as DomainError, RepoError, ValidationErrors};
+use rivet_domain::{Error as DomainError, ValidationErrors};
 use tracing::error;
+
+mod families;
+use families::{auth_problem, bearer_challenge, conflict_problem, fields, internal_problem, repo_problem, validation_problem};
 
 /// Where a piece of invalid input was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,89 +88,6 @@ impl ApiError {
     /// A body validation error from a domain field error list.
     pub fn invalid_body(errors: ValidationErrors) -> Self {
         Self::Invalid { location: Location::Body, errors }
-    }
-}
-
-/// Status, code, title and detail of a storage failure.
-fn repo_problem(e: &RepoError) -> Problem {
-    match e {
-        RepoError::Unavailable(_) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            "Service unavailable",
-            "the service is temporarily unable to reach its database; retry shortly",
-        ),
-        RepoError::Conflict(c) => conflict_problem(*c),
-        RepoError::Internal(_) => internal_problem(),
-    }
-}
-
-fn conflict_problem(c: Conflict) -> Problem {
-    match c {
-        Conflict::EmailTaken => {
-            Problem::new(StatusCode::CONFLICT, "email_taken", "Email taken", "an account with this email address already exists")
-        }
-        Conflict::Concurrent => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the resource was changed concurrently; retry"),
-        Conflict::SkuTaken => Problem::new(StatusCode::CONFLICT, "sku_taken", "SKU taken", "another product already has this SKU"),
-        Conflict::StockLimit => {
-            Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "the adjustment would take the stock above 1000000")
-        }
-    }
-}
-
-fn internal_problem() -> Problem {
-    Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an unexpected error occurred; it has been logged")
-}
-
-/// A 422 for broken rules. When every broken rule is a bad cursor the code
-/// says so (`invalid_cursor`): the client's remedy is to restart paging.
-fn validation_problem(location: Location, errors: &ValidationErrors) -> Problem {
-    let only_cursor = !errors.is_empty() && errors.errors().iter().all(|e| e.code == "invalid_cursor");
-    let (code, title) = if only_cursor { ("invalid_cursor", "Invalid cursor") } else { ("validation_failed", "Validation failed") };
-    let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, code, title, errors.to_string());
-    p.errors = fields(location, errors);
-    p
-}
-
-fn fields(location: Location, errors: &ValidationErrors) -> Vec<ProblemField> {
-    errors
-        .errors()
-        .iter()
-        .map(|e| ProblemField { location: location.as_str(), field: e.field.clone(), code: e.code, message: e.message.clone() })
-        .collect()
-}
-
-fn bearer_challenge(error: Option<&str>, description: &str) -> (HeaderName, HeaderValue) {
-    let value = match error {
-        Some(code) => format!("Bearer realm=\"rivet\", error=\"{code}\", error_description=\"{description}\""),
-        None => "Bearer realm=\"rivet\"".to_owned(),
-    };
-    (header::WWW_AUTHENTICATE, HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
-}
-
-fn auth_problem(e: &AuthError) -> (Problem, Vec<(HeaderName, HeaderValue)>) {
-    let unauthorized = StatusCode::UNAUTHORIZED;
-    match e {
-        AuthError::InvalidCredentials => (Problem::new(unauthorized, "invalid_credentials", "Invalid credentials", e.to_string()), vec![]),
-        AuthError::InvalidToken(why) => {
-            (Problem::new(unauthorized, "invalid_token", "Invalid token", *why), vec![bearer_challenge(Some("invalid_token"), why)])
-        }
-        AuthError::TokenExpired => (
-            Problem::new(unauthorized, "token_expired", "Token expired", e.to_string()),
-            vec![bearer_challenge(Some("invalid_token"), "the access token has expired")],
-        ),
-        AuthError::RefreshTokenReused => {
-            (Problem::new(unauthorized, "refresh_token_reused", "Refresh token reused", e.to_string()), vec![])
-        }
-        AuthError::AccountDisabled => (Problem::new(StatusCode::FORBIDDEN, "account_disabled", "Account disabled", e.to_string()), vec![]),
-        AuthError::Forbidden(_) => (Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", e.to_string()), vec![]),
-        AuthError::InsufficientScope(_) => {
-            (Problem::new(StatusCode::FORBIDDEN, "insufficient_scope", "Insufficient scope", e.to_string()), vec![])
-        }
-        AuthError::Invalid(errors) => (validation_problem(Location::Body, errors), vec![]),
-        AuthError::NotFound => (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"), vec![]),
-        AuthError::Repo(r) => (repo_problem(r), vec![]),
-        AuthError::Crypto(_) => (internal_problem(), vec![]),
     }
 }
 
