@@ -196,6 +196,10 @@ impl Drop for TestApp {
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { handle.stop(false).await });
         }
+        // The instance that owns the database also owns its mail folder.
+        if self.db.is_some() {
+            let _ = std::fs::remove_dir_all(&self.settings.email.file_dir);
+        }
     }
 }
 

@@ -81,6 +81,7 @@ async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backen
     let succeeded = depth.iter().find(|(s, _)| *s == JobState::Succeeded).map_or(0, |(_, n)| *n);
     assert!(succeeded >= 80, "the queue records them succeeded: {depth:?}");
     services.db.close();
+    let _ = std::fs::remove_dir_all(&settings.email.file_dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
