@@ -232,3 +232,13 @@ async fn a_request_past_the_timeout_is_answered_503() {
     assert!(started.elapsed() < Duration::from_secs(3), "answered at the timeout, not when the work ended");
     assert_eq!(app.get("/health/live", None).await.status, 200, "the server carries on");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_rate_limiting_off_there_are_no_budget_headers_and_tokens_still_work() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit.enabled = false).await;
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let me = app.get("/api/v1/users/me", Some(&t.access)).await;
+    assert_eq!((me.status, me.header("ratelimit-limit")), (200, None), "{me}");
+    let forged = format!("{}x", t.access);
+    assert_eq!(app.get("/api/v1/users/me", Some(&forged)).await.code(), "invalid_token");
+}

@@ -33,4 +33,4 @@ pub use password::BcryptHasher;
 pub use principal::Principal;
 pub use rbac::Permission;
 pub use refresh::OneTimeSecrets;
-pub use service::{AuthService, AuthSettings, TokenPair};
+pub use service::{AuthService, AuthSettings, TokenPair, Verified};

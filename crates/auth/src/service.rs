@@ -187,7 +187,26 @@ impl AuthService {
     /// [`AuthError::TokenExpired`], [`AuthError::InvalidToken`],
     /// [`AuthError::AccountDisabled`].
     pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let claims = self.jwt.verify(token)?;
+        self.authenticate_verified(&self.verify(token)?).await
+    }
+
+    /// Checks an access token's signature and claims only (no session
+    /// lookup): for callers that need the user before the full check, such
+    /// as rate limiting, and hand the result on to
+    /// [`AuthService::authenticate_verified`] so the signature is checked once.
+    ///
+    /// # Errors
+    /// [`AuthError::TokenExpired`], [`AuthError::InvalidToken`].
+    pub fn verify(&self, token: &str) -> Result<Verified> {
+        Ok(Verified(self.jwt.verify(token)?))
+    }
+
+    /// [`AuthService::authenticate`] for a token already verified.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`] (session ended), [`AuthError::AccountDisabled`].
+    pub async fn authenticate_verified(&self, verified: &Verified) -> Result<Principal> {
+        let claims = &verified.0;
         let session = SessionId(claims.sid);
         let status = match self.cache.get(session) {
             Some(status) => status,
@@ -217,5 +236,17 @@ impl AuthService {
             refresh_token,
             refresh_expires_in: self.settings.refresh_ttl.as_secs(),
         })
+    }
+}
+
+/// An access token whose signature and claims passed [`AuthService::verify`];
+/// only that function makes one, so holding one proves the check was done.
+#[derive(Debug, Clone)]
+pub struct Verified(crate::jwt::AccessClaims);
+
+impl Verified {
+    /// The user the token was issued to.
+    pub fn user(&self) -> uuid::Uuid {
+        self.0.sub
     }
 }

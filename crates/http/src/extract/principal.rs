@@ -5,9 +5,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use rivet_auth::{AuthError, Principal};
+use rivet_auth::{AuthError, Principal, Verified};
 
 /// The authenticated caller. Without an `Authorization` header the request
 /// is refused with 401 `unauthenticated`; a bad, expired or revoked token
@@ -39,12 +39,20 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let api_key = req.headers().get(API_KEY).map(|v| v.to_str().map(str::to_owned));
         let token = bearer(req);
+        // Verified already by the rate limiter, when it ran.
+        let verified = req.extensions().get::<Verified>().cloned();
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
             let principal = match api_key {
                 Some(key) => state.api_keys.authenticate(&key.map_err(|_| AuthError::InvalidToken("the API key is not valid"))?).await?,
-                None => state.auth.authenticate(&token?).await?,
+                None => {
+                    let token = token?;
+                    match verified {
+                        Some(verified) => state.auth.authenticate_verified(&verified).await?,
+                        None => state.auth.authenticate(&token).await?,
+                    }
+                }
             };
             context::record_user(&principal.user_id);
             Ok(Authenticated(principal))

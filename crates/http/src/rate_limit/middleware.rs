@@ -7,7 +7,7 @@ use crate::middleware::async_middleware;
 use crate::state::AppState;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
 use sha2::{Digest, Sha256};
 
 /// The credential endpoints: budgets per client IP (and, in the handlers, per email).
@@ -48,13 +48,21 @@ fn principal_subject(req: &ServiceRequest, ip: &str) -> String {
         let digest = Sha256::digest(key.as_bytes());
         return format!("key:{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
     }
-    let token =
-        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.split_once(' ')).map(|(_, t)| t.trim());
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
     let state = req.app_data::<web::Data<AppState>>();
     if let (Some(token), Some(state)) = (token, state)
-        && let Ok(claims) = state.auth.jwt().verify(token)
+        && let Ok(verified) = state.auth.verify(token)
     {
-        return format!("user:{}", claims.sub);
+        let subject = format!("user:{}", verified.user());
+        // The `Authenticated` extractor takes it from here: one signature check per request.
+        req.extensions_mut().insert(verified);
+        return subject;
     }
     format!("ip:{ip}")
 }
