@@ -134,7 +134,7 @@ where
             span_for_end.record("status", status.as_u16());
             span_for_end.record("latency_ms", latency);
             if let Some(metrics) = metrics {
-                metrics.observe(method.as_str(), &route, status.as_u16(), started.elapsed().as_secs_f64());
+                metrics.observe(&method, route, status.as_u16(), started.elapsed().as_secs_f64());
             }
             let headers = res.headers_mut();
             if let Ok(v) = HeaderValue::from_str(&id) {

@@ -7,6 +7,7 @@
 //! registers; rate-limit counters from the [`RateLimiter`].
 
 use crate::rate_limit::RateLimiter;
+use actix_web::http::Method;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -24,7 +25,7 @@ struct Series {
 }
 
 /// Request series keyed by (method, route template, status).
-type HttpSeries = BTreeMap<(String, String, u16), Series>;
+type HttpSeries = BTreeMap<(&'static str, String, u16), Series>;
 
 /// Renders gauges of one part of the application.
 #[async_trait]
@@ -46,6 +47,21 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// The method as a label; methods outside the standard set share one label,
+/// so a client inventing methods cannot multiply the series.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 7] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+    ];
+    KNOWN.iter().find(|(m, _)| m == method).map_or("OTHER", |(_, name)| name)
+}
+
 /// Escapes a label value.
 fn label(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
@@ -57,10 +73,11 @@ impl Metrics {
         Self { http: Arc::default(), sources }
     }
 
-    /// Records one finished request.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Records one finished request. The route template is taken by value:
+    /// the request already owns it, so recording allocates nothing.
+    pub fn observe(&self, method: &Method, route: String, status: u16, seconds: f64) {
         let mut http = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let series = http.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let series = http.entry((method_label(method), route, status)).or_default();
         series.count += 1;
         series.sum += seconds;
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
@@ -117,8 +134,9 @@ mod tests {
     #[tokio::test]
     async fn a_request_lands_in_its_bucket_and_every_larger_one() {
         let m = Metrics::default();
-        m.observe("GET", "/api/v1/todos/{id}", 200, 0.02);
-        m.observe("GET", "/api/v1/todos/{id}", 200, 3.0);
+        m.observe(&Method::GET, "/api/v1/todos/{id}".into(), 200, 0.02);
+        m.observe(&Method::GET, "/api/v1/todos/{id}".into(), 200, 3.0);
+        m.observe(&Method::from_bytes(b"BREW").unwrap(), "unmatched".into(), 405, 0.001);
         let text = m.render(None).await;
         let route = "method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"200\"";
         assert!(text.contains(&format!("rivet_http_requests_total{{{route}}} 2")), "{text}");
@@ -126,5 +144,6 @@ mod tests {
         assert!(text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"0.025\"}} 1")), "{text}");
         assert!(text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"5\"}} 2")), "{text}");
         assert!(text.contains(&format!("rivet_http_request_duration_seconds_count{{{route}}} 2")), "{text}");
+        assert!(text.contains("rivet_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 1"), "{text}");
     }
 }

@@ -11,12 +11,12 @@
 //!   the mailbox, so a reset sent to the current address verifies it.
 
 use super::Accounts;
+use crate::email::Templates;
 use crate::error::{Error, Result};
-use crate::jobs::{NewJob, Outbox, Task};
-use crate::one_time_token::TokenPurpose;
+use crate::one_time_token::{TokenHolder, TokenPurpose};
 use crate::session::RevokeReason;
 use crate::time::now;
-use crate::user::{Email, Password, UserChanges, UserId};
+use crate::user::{Email, Password, User, UserChanges, UserId};
 use crate::validation::ValidationErrors;
 use crate::version::IfVersion;
 use tracing::{info, instrument};
@@ -26,6 +26,18 @@ use tracing::{info, instrument};
 const MAX_TOKEN_LEN: usize = 256;
 
 impl Accounts {
+    /// A presented token's hash, holder and user, if it is valid for
+    /// `purpose` — without using it up.
+    async fn presented(&self, token: &str, purpose: TokenPurpose) -> Result<(String, TokenHolder, User)> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(Error::InvalidToken);
+        }
+        let hash = self.secrets.hash(token);
+        let holder = self.tokens.find(&hash, purpose, now()).await?.ok_or(Error::InvalidToken)?;
+        let user = self.users.find(holder.user_id).await?.ok_or(Error::InvalidToken)?;
+        Ok((hash, holder, user))
+    }
+
     /// Mails a new verification link to the user's current address, unless
     /// it is verified already (then nothing happens: the answer is the same,
     /// so a client cannot tell a stale screen from a fresh one).
@@ -38,9 +50,7 @@ impl Accounts {
         if user.email_verified {
             return Ok(());
         }
-        let (token, stored) = self.token_for(id, &user.email, TokenPurpose::VerifyEmail);
-        let message = self.templates.verify_email(&user.email, &token);
-        let outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, now())] };
+        let outbox = self.mail_with_token(id, &user.email, TokenPurpose::VerifyEmail, Templates::verify_email);
         Ok(self.tokens.issue(&outbox).await?)
     }
 
@@ -52,15 +62,10 @@ impl Accounts {
     /// address the user has since replaced.
     #[instrument(skip_all)]
     pub async fn verify_email(&self, token: &str) -> Result<()> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(Error::InvalidToken);
-        }
-        let hash = self.secrets.hash(token);
         let purpose = TokenPurpose::VerifyEmail;
         // Check before using: a link to a replaced address must not use up
         // the link to the current one.
-        let holder = self.tokens.find(&hash, purpose, now()).await?.ok_or(Error::InvalidToken)?;
-        let user = self.users.find(holder.user_id).await?.ok_or(Error::InvalidToken)?;
+        let (hash, holder, user) = self.presented(token, purpose).await?;
         if user.email != holder.email {
             return Err(Error::InvalidToken);
         }
@@ -84,9 +89,7 @@ impl Accounts {
         if !creds.user.is_active {
             return Ok(());
         }
-        let (token, stored) = self.token_for(creds.user.id, &email, TokenPurpose::ResetPassword);
-        let message = self.templates.password_reset(&email, &token);
-        let outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, now())] };
+        let outbox = self.mail_with_token(creds.user.id, &email, TokenPurpose::ResetPassword, Templates::password_reset);
         Ok(self.tokens.issue(&outbox).await?)
     }
 
@@ -100,13 +103,8 @@ impl Accounts {
     /// (`new_password`) when the password breaks the policy.
     #[instrument(skip_all)]
     pub async fn reset_password(&self, token: &str, new_password: &str) -> Result<()> {
-        if token.len() > MAX_TOKEN_LEN {
-            return Err(Error::InvalidToken);
-        }
-        let hash = self.secrets.hash(token);
         let purpose = TokenPurpose::ResetPassword;
-        let holder = self.tokens.find(&hash, purpose, now()).await?.ok_or(Error::InvalidToken)?;
-        let user = self.users.find(holder.user_id).await?.ok_or(Error::InvalidToken)?;
+        let (hash, _, user) = self.presented(token, purpose).await?;
         let password = Password::parse(new_password, Some(&user.email))
             .map_err(|e| Error::Validation(ValidationErrors::single("new_password", e.code, e.message)))?;
         let password_hash = self.hasher.hash(&password).await.map_err(Error::Hashing)?;

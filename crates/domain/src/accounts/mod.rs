@@ -14,7 +14,7 @@
 mod email_flows;
 
 use crate::collection::{Page, Start};
-use crate::email::Templates;
+use crate::email::{EmailMessage, Templates};
 use crate::error::{Error, Result};
 use crate::jobs::{NewJob, Outbox, Task};
 use crate::one_time_token::{NewOneTimeToken, OneTimeTokenRepository, TokenPurpose, TokenSecrets};
@@ -102,9 +102,8 @@ impl Accounts {
     #[instrument(skip_all)]
     pub async fn register(&self, input: Registration) -> Result<User> {
         let user = self.new_user(input, Role::User).await?;
-        let (token, stored) = self.token_for(user.id, &user.email, TokenPurpose::VerifyEmail);
-        let welcome = self.templates.welcome(&user.email, user.full_name.as_ref(), &token);
-        let outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message: welcome }, now())] };
+        let outbox = self
+            .mail_with_token(user.id, &user.email, TokenPurpose::VerifyEmail, |t, to, token| t.welcome(to, user.full_name.as_ref(), token));
         Ok(self.users.insert_with(user, &outbox).await?)
     }
 
@@ -119,12 +118,21 @@ impl Accounts {
         Ok(self.users.insert(user).await?)
     }
 
-    /// A fresh one-time token for `user` and the row that stores its hash.
-    fn token_for(&self, user: UserId, email: &Email, purpose: TokenPurpose) -> (String, NewOneTimeToken) {
+    /// The outbox of one emailed link: a fresh one-time token for `user`
+    /// (only its hash is stored) and the job that mails `render`'s message
+    /// carrying it to `email`.
+    fn mail_with_token(
+        &self,
+        user: UserId,
+        email: &Email,
+        purpose: TokenPurpose,
+        render: impl FnOnce(&Templates, &Email, &str) -> EmailMessage,
+    ) -> Outbox {
         let (token, hash) = self.secrets.mint();
         let at = now();
         let stored = NewOneTimeToken { hash, user_id: user, purpose, email: email.clone(), created_at: at, expires_at: at + purpose.ttl() };
-        (token, stored)
+        let message = render(&self.templates, email, &token);
+        Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, at)] }
     }
 
     async fn new_user(&self, input: Registration, role: Role) -> Result<NewUser> {
@@ -173,12 +181,9 @@ impl Accounts {
         errors.into_result()?;
         let current = self.get(id).await?;
         let email = email.filter(|e| *e != current.email);
-        let mut outbox = Outbox::default();
-        if let Some(new_email) = &email {
-            let (token, stored) = self.token_for(id, new_email, TokenPurpose::VerifyEmail);
-            let message = self.templates.verify_email(new_email, &token);
-            outbox = Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, now())] };
-        }
+        let outbox = email.as_ref().map_or_else(Outbox::default, |new_email| {
+            self.mail_with_token(id, new_email, TokenPurpose::VerifyEmail, Templates::verify_email)
+        });
         let changes = UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
         if changes.is_empty() {
             return self.apply(id, &changes, expected).await;
