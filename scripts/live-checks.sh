@@ -2,7 +2,8 @@
 # Checks that need a running server, against the binary cargo built:
 #   1. the /docs page in headless Chromium: Authorize (OAuth2 password flow)
 #      and execute GET /api/v1/users/me (tests/browser/docs-authorize.mjs);
-#   2. Schemathesis against /api/v1/openapi.json, authenticated as an
+#   2. openapi-spec-validator on the served document;
+#   3. Schemathesis against /api/v1/openapi.json, authenticated as an
 #      administrator: no 5xx, every response matches its documented schema.
 # Installs Debian's chromium, the npm package and Schemathesis (in a venv)
 # when missing. Usage: scripts/live-checks.sh [path/to/rivet]
@@ -12,6 +13,7 @@ RIVET=$(realpath "${1:-target/debug/rivet}")
 PORT=${RIVET_LIVE_PORT:-18080}
 BASE="http://127.0.0.1:$PORT"
 SCHEMATHESIS_VERSION=4.32.5
+SPEC_VALIDATOR_VERSION=0.9.0
 # Schemathesis examples per operation and phase; raise for a deeper run.
 EXAMPLES=${RIVET_SCHEMATHESIS_EXAMPLES:-30}
 
@@ -24,6 +26,9 @@ VENV=target/live-checks-venv
 if [ ! -x "$VENV/bin/st" ] || ! "$VENV/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+if ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $SPEC_VALIDATOR_VERSION$"; then
+  "$VENV/bin/pip" install -q "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
 fi
 
 WORK=$(mktemp -d)
@@ -48,12 +53,22 @@ SERVER=$!
 for _ in $(seq 1 50); do curl -fs "$BASE/health/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fs "$BASE/health/ready" >/dev/null || { cat "$WORK/server.log"; echo "the server did not become ready"; exit 1; }
 
+echo "==> the OpenAPI document validates (openapi-spec-validator $SPEC_VALIDATOR_VERSION)"
+curl -fs "$BASE/api/v1/openapi.json" -o "$WORK/openapi.json"
+"$VENV/bin/openapi-spec-validator" "$WORK/openapi.json"
+
 echo "==> docs page in headless Chromium"
 node tests/browser/docs-authorize.mjs "$BASE"
 
 echo "==> Schemathesis ($EXAMPLES examples per operation and phase)"
 TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
   -d "{\"email\":\"live-admin@example.com\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+# The product stock adjustments are tested against (see tests/schemathesis.toml).
+RIVET_LIVE_PRODUCT_ID=$(curl -fs -X POST "$BASE/api/v1/products" -H "Authorization: Bearer $TOKEN" \
+  -H 'content-type: application/json' \
+  -d '{"sku":"LIVE-STOCK","name":"Stock adjusted by the live checks","price_cents":100,"currency":"EUR","category":"live","stock":500000}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+export RIVET_LIVE_PRODUCT_ID
 # Every check runs except those tests/schemathesis.toml turns off, each with
 # its reason there. logout-all is left out because it would end the session
 # the run authenticates with.

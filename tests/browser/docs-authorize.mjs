@@ -45,7 +45,7 @@ try {
   await page.locator('button[aria-label="Remove authorization"]').first().waitFor({ timeout: 10000 }).catch(() => fail('the OAuth2 password flow did not authorize'));
   await page.locator('button.btn-done').first().click();
 
-  const op = page.locator('#operations-users-me');
+  const op = page.locator('#operations-users-getCurrentUser');
   await op.locator('.opblock-summary').click();
   await op.locator('.try-out__btn').click();
   await op.locator('button.execute').click();

@@ -38,7 +38,7 @@ pub async fn test_database(backend: Backend) -> TestDatabase {
 /// The test configuration: compiled defaults with `RIVET_ENV=test`, no
 /// files, no process environment, port 0, one worker.
 pub fn test_settings(database_url: &str) -> Settings {
-    let sources = Sources { env: RunEnv::Test, config_dir: PathBuf::from("/nonexistent"), process_env: false };
+    let sources = Sources::compiled(RunEnv::Test, "/nonexistent");
     let mut settings = Settings::load(&sources).expect("the compiled test settings load");
     settings.database.url = database_url.to_owned();
     settings.server.port = 0;
@@ -116,7 +116,8 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("HTTP client");
         Self { base, client, backend, settings, handle, db: None }
     }
 
@@ -182,7 +183,8 @@ impl TestApp {
     /// create`), logs it in and returns the user id and tokens.
     pub async fn signed_in_as(&self, email: &str, role: rivet_domain::Role) -> (String, Tokens) {
         let services = rivet_api_server::startup::services(&self.settings).await.expect("services");
-        let input = rivet_domain::accounts::Registration { email: email.into(), password: PASSWORD.into(), full_name: None };
+        let input =
+            rivet_domain::accounts::Registration { email: email.into(), password: PASSWORD.into(), full_name: None };
         let user = services.accounts.create(input, role).await.expect("operator creates the account");
         services.db.close();
         (user.id.to_string(), self.login(email, PASSWORD).await)
@@ -207,8 +209,11 @@ impl TestApp {
     /// The raw messages the `file` transport wrote to `to`, oldest first.
     pub fn emails_to(&self, to: &str) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(&self.settings.email.file_dir) else { return Vec::new() };
-        let mut files: Vec<PathBuf> =
-            dir.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect();
+        let mut files: Vec<PathBuf> = dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
         files.sort();
         let header = format!("\r\nto: {}\r\n", to.to_lowercase());
         files
@@ -221,7 +226,10 @@ impl TestApp {
 
     /// Waits up to 15 s for an email to `to` that contains `needle`, and returns it.
     pub async fn wait_for_email_with(&self, to: &str, needle: &str) -> String {
-        let found = eventually(std::time::Duration::from_secs(15), async || self.emails_to(to).iter().any(|m| m.contains(needle))).await;
+        let found = eventually(std::time::Duration::from_secs(15), async || {
+            self.emails_to(to).iter().any(|m| m.contains(needle))
+        })
+        .await;
         assert!(found.is_some(), "expected an email to {to} containing {needle:?}; got {:#?}", self.emails_to(to));
         self.emails_to(to).into_iter().find(|m| m.contains(needle)).expect("found above")
     }
@@ -242,7 +250,10 @@ pub fn quoted_printable_decoded(raw: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
         match (bytes[i], hex) {
             (b'=', Some(b)) => {
                 out.push(b);
@@ -269,7 +280,10 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Polls `check` every 100 ms until it returns true or `limit` passes;
 /// returns the time it took.
-pub async fn eventually(limit: std::time::Duration, mut check: impl AsyncFnMut() -> bool) -> Option<std::time::Duration> {
+pub async fn eventually(
+    limit: std::time::Duration,
+    mut check: impl AsyncFnMut() -> bool,
+) -> Option<std::time::Duration> {
     let start = std::time::Instant::now();
     while start.elapsed() <= limit {
         if check().await {

@@ -99,7 +99,12 @@ fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
         ("GET", "/metrics".into(), Rule::Public, None),
         ("GET", "/api/v1/openapi.json".into(), Rule::Public, None),
         ("POST", "/api/v1/auth/register".into(), Rule::Public, Some(json!({"email": "{fresh}", "password": PASSWORD}))),
-        ("POST", "/api/v1/auth/login".into(), Rule::Public, Some(json!({"email": "user@example.com", "password": PASSWORD}))),
+        (
+            "POST",
+            "/api/v1/auth/login".into(),
+            Rule::Public,
+            Some(json!({"email": "user@example.com", "password": PASSWORD})),
+        ),
         ("POST", "/api/v1/auth/token".into(), Rule::Public, None),
         ("POST", "/api/v1/auth/refresh".into(), Rule::Public, Some(json!({"refresh_token": "{refresh}"}))),
         ("POST", "/api/v1/auth/logout".into(), Rule::Public, Some(json!({"refresh_token": "{refresh}"}))),
@@ -138,7 +143,12 @@ fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
             Rule::Perm(Permission::ProductsWrite),
             Some(json!({"sku": "{sku}", "name": "Matrix", "price_cents": 100, "currency": "EUR", "category": "tools"})),
         ),
-        ("PATCH", format!("/api/v1/products/{none}"), Rule::Perm(Permission::ProductsWrite), Some(json!({"name": "x"}))),
+        (
+            "PATCH",
+            format!("/api/v1/products/{none}"),
+            Rule::Perm(Permission::ProductsWrite),
+            Some(json!({"name": "x"})),
+        ),
         ("DELETE", format!("/api/v1/products/{none}"), Rule::Perm(Permission::ProductsWrite), None),
         (
             "POST",
@@ -163,13 +173,16 @@ async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, body: Op
         Caller::Key(_, key) => rb.header("x-api-key", key),
     };
     if path.ends_with("/auth/token") {
-        return app.send(rb.form(&[("grant_type", "password"), ("username", "user@example.com"), ("password", PASSWORD)])).await;
+        return app
+            .send(rb.form(&[("grant_type", "password"), ("username", "user@example.com"), ("password", PASSWORD)]))
+            .await;
     }
     if method == "DELETE" || (method == "PATCH" && path.contains("/users/")) {
         rb = rb.header("if-match", "\"v999\"");
     }
     if let Some(body) = body {
-        let mut text = body.to_string().replace("{fresh}", &format!("fresh{n}@example.com")).replace("{sku}", &format!("MX-{n}"));
+        let mut text =
+            body.to_string().replace("{fresh}", &format!("fresh{n}@example.com")).replace("{sku}", &format!("MX-{n}"));
         if text.contains("{refresh}") {
             text = text.replace("{refresh}", &app.login("user@example.com", PASSWORD).await.refresh);
         }
@@ -205,13 +218,20 @@ async fn every_route_admits_exactly_the_callers_the_rbac_table_allows(backend: B
         Caller::Session(Role::Admin, admin.access),
     ];
     for scope in Scope::ALL {
-        let r = app.post("/api/v1/api-keys", &json!({"name": scope.as_str(), "scopes": [scope.as_str()]}), Some(&key_owner.access)).await;
+        let r = app
+            .post(
+                "/api/v1/api-keys",
+                &json!({"name": scope.as_str(), "scopes": [scope.as_str()]}),
+                Some(&key_owner.access),
+            )
+            .await;
         assert_eq!(r.status, 201, "{r}");
         callers.push(Caller::Key(scope, r.body["key"].as_str().unwrap().to_owned()));
     }
 
     let table = routes(&user_id);
-    let covered: BTreeSet<(String, String)> = table.iter().map(|(m, p, ..)| ((*m).to_owned(), template(p, &user_id))).collect();
+    let covered: BTreeSet<(String, String)> =
+        table.iter().map(|(m, p, ..)| ((*m).to_owned(), template(p, &user_id))).collect();
     let mounted: BTreeSet<(String, String)> = rivet_http::mounted_routes().into_iter().collect();
     assert_eq!(covered, mounted, "the matrix must list every mounted route, and only those");
 
@@ -232,7 +252,12 @@ async fn every_route_admits_exactly_the_callers_the_rbac_table_allows(backend: B
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {cells} cells disagree with the RBAC table:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells disagree with the RBAC table:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert_eq!(cells, table.len() * callers.len());
     println!("access matrix: {} routes x {} callers = {cells} cells", table.len(), callers.len());
 }

@@ -1,7 +1,8 @@
 //! The inward dependency rule, read from `cargo metadata`: domain depends on
 //! none of our crates; persistence, auth and the adapters to outside systems
-//! (mail, redis) on domain only; http on domain and auth; api-server on all
-//! of them.
+//! (mail, redis) on domain only; http on domain and auth; app (the
+//! composition root) on the adapters and never on http; api-server on app
+//! and http, never on an adapter directly.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,14 +38,15 @@ fn our_dependencies() -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn crates_depend_only_inward() {
     let deps = our_dependencies();
-    let allowed: [(&str, &[&str]); 7] = [
+    let allowed: [(&str, &[&str]); 8] = [
         ("rivet-domain", &[]),
         ("rivet-persistence", &["rivet-domain"]),
         ("rivet-auth", &["rivet-domain"]),
         ("rivet-mail", &["rivet-domain"]),
         ("rivet-redis", &["rivet-domain"]),
         ("rivet-http", &["rivet-domain", "rivet-auth"]),
-        ("rivet-api-server", &["rivet-domain", "rivet-persistence", "rivet-auth", "rivet-http", "rivet-mail", "rivet-redis"]),
+        ("rivet-app", &["rivet-domain", "rivet-persistence", "rivet-auth", "rivet-mail", "rivet-redis"]),
+        ("rivet-api-server", &["rivet-domain", "rivet-app", "rivet-auth", "rivet-http"]),
     ];
     for (krate, may_use) in allowed {
         let actual = deps.get(krate).unwrap_or_else(|| panic!("{krate} is a workspace member"));
@@ -52,5 +54,6 @@ fn crates_depend_only_inward() {
         let outward: Vec<&String> = actual.difference(&may_use).collect();
         assert!(outward.is_empty(), "{krate} depends outward on {outward:?}; it may use only {may_use:?}");
     }
-    assert!(deps["rivet-api-server"].len() == 6, "api-server wires every crate: {:?}", deps["rivet-api-server"]);
+    assert!(deps["rivet-app"].len() == 5, "app wires every adapter: {:?}", deps["rivet-app"]);
+    assert!(deps["rivet-api-server"].contains("rivet-app"), "the binary is a thin user of app");
 }

@@ -9,7 +9,11 @@ fn assert_problem(r: &rivet_e2e::Reply, status: u16, code: &str) {
     assert_eq!(r.header("content-type"), Some("application/problem+json"), "{r}");
     assert_eq!(r.body["status"], status);
     assert!(r.body["title"].is_string() && r.body["detail"].is_string() && r.body["type"].is_string(), "{r}");
-    assert_eq!(r.body["request_id"].as_str(), r.header("x-request-id"), "the body names the request id of the response");
+    assert_eq!(
+        r.body["request_id"].as_str(),
+        r.header("x-request-id"),
+        "the body names the request id of the response"
+    );
 }
 
 on_both_backends! {

@@ -57,7 +57,10 @@ async fn login_time_hides_unknown_emails_and_a_login_storm_leaves_reads_fast() {
         async move {
             let client = reqwest::Client::new();
             let logins = (0..16).map(|_| {
-                client.post(format!("{base}/api/v1/auth/login")).json(&json!({ "email": "ada@example.com", "password": PASSWORD })).send()
+                client
+                    .post(format!("{base}/api/v1/auth/login"))
+                    .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
+                    .send()
             });
             let started = Instant::now();
             let replies = join_all(logins).await;

@@ -38,32 +38,57 @@ async fn the_served_document_is_openapi_3_1_with_schemes_errors_and_examples() {
     assert_eq!(schemes["bearer"]["scheme"], "bearer");
     assert_eq!(schemes["oauth2"]["flows"]["password"]["tokenUrl"], "/api/v1/auth/token");
     assert!(doc["components"]["schemas"]["Problem"]["properties"]["code"].is_object());
-    assert!(doc["components"]["schemas"]["CreateTodo"]["properties"]["title"]["example"].is_string(), "request schemas carry examples");
-    assert_eq!(doc["components"]["schemas"]["CreateTodo"]["properties"]["title"]["maxLength"], 200, "and their constraints");
+    assert!(
+        doc["components"]["schemas"]["CreateTodo"]["properties"]["title"]["example"].is_string(),
+        "request schemas carry examples"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["CreateTodo"]["properties"]["title"]["maxLength"], 200,
+        "and their constraints"
+    );
     let tags: Vec<&str> = doc["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
     assert_eq!(tags, ["auth", "api-keys", "users", "todos", "products", "operations"]);
     assert_eq!(
         (schemes["api_key"]["type"].as_str(), schemes["api_key"]["in"].as_str(), schemes["api_key"]["name"].as_str()),
         (Some("apiKey"), Some("header"), Some("X-API-Key"))
     );
-    assert!(doc["paths"]["/api/v1/todos"]["get"]["security"].as_array().unwrap().iter().any(|r| r.get("api_key").is_some()));
     assert!(
-        !doc["paths"]["/api/v1/api-keys"]["post"]["security"].as_array().unwrap().iter().any(|r| r.get("api_key").is_some()),
+        doc["paths"]["/api/v1/todos"]["get"]["security"].as_array().unwrap().iter().any(|r| r.get("api_key").is_some())
+    );
+    assert!(
+        !doc["paths"]["/api/v1/api-keys"]["post"]["security"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r.get("api_key").is_some()),
         "keys cannot manage keys"
     );
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             let responses = op["responses"].as_object().unwrap();
-            assert!(responses.contains_key("500") && responses.contains_key("422"), "{method} {path} documents its errors");
-            assert_eq!(responses["500"]["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem");
+            assert!(
+                responses.contains_key("500") && responses.contains_key("422"),
+                "{method} {path} documents its errors"
+            );
+            assert_eq!(
+                responses["500"]["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem"
+            );
             assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path} has a tag");
             if op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some())) {
                 assert!(responses.contains_key("401"), "{method} {path}: secured operations document 401");
             }
         }
     }
-    assert_eq!(doc["paths"]["/api/v1/todos"]["get"]["security"], serde_json::json!([{"bearer": []}, {"oauth2": []}, {"api_key": []}]));
-    assert_eq!(serde_json::to_value(rivet_http::openapi::document()).unwrap(), doc, "`rivet openapi` prints what is served");
+    assert_eq!(
+        doc["paths"]["/api/v1/todos"]["get"]["security"],
+        serde_json::json!([{"bearer": []}, {"oauth2": []}, {"api_key": []}])
+    );
+    assert_eq!(
+        serde_json::to_value(rivet_http::openapi::document()).unwrap(),
+        doc,
+        "`rivet openapi` prints what is served"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,8 +35,13 @@ async fn an_unreachable_database_is_a_503_with_retry_after_not_a_crash() {
     let ready = app.get("/health/ready", None).await;
     assert_eq!((ready.status, ready.code()), (503, "service_unavailable"), "{ready}");
     assert_eq!(ready.body["checks"]["database"], "unavailable");
-    let register =
-        app.post("/api/v1/auth/register", &serde_json::json!({"email": "a@example.com", "password": rivet_e2e::PASSWORD}), None).await;
+    let register = app
+        .post(
+            "/api/v1/auth/register",
+            &serde_json::json!({"email": "a@example.com", "password": rivet_e2e::PASSWORD}),
+            None,
+        )
+        .await;
     assert_eq!((register.status, register.code()), (503, "service_unavailable"), "{register}");
     assert_eq!(register.header("retry-after"), Some("5"));
     assert!(

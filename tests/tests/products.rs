@@ -11,8 +11,7 @@ async fn manager(app: &TestApp) -> Tokens {
 }
 
 async fn product(app: &TestApp, token: &str, sku: &str, extra: Value) -> Value {
-    let mut body =
-        json!({"sku": sku, "name": format!("Product {sku}"), "price_cents": 1000, "currency": "EUR", "category": "tools", "stock": 5});
+    let mut body = json!({"sku": sku, "name": format!("Product {sku}"), "price_cents": 1000, "currency": "EUR", "category": "tools", "stock": 5});
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -22,7 +21,12 @@ async fn product(app: &TestApp, token: &str, sku: &str, extra: Value) -> Value {
 }
 
 fn skus(r: &Reply) -> Vec<&str> {
-    r.body["items"].as_array().unwrap_or_else(|| panic!("a list: {r}")).iter().map(|p| p["sku"].as_str().unwrap()).collect()
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {r}"))
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect()
 }
 
 on_both_backends! {

@@ -39,7 +39,10 @@ impl SmtpServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("aiosmtpd starts");
-        let up = eventually(Duration::from_secs(15), async || tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()).await;
+        let up = eventually(Duration::from_secs(15), async || {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await;
         assert!(up.is_some(), "aiosmtpd listens on {port}");
         Self { child, port }
     }
@@ -54,7 +57,10 @@ impl Drop for SmtpServer {
 
 fn received(maildir: &Path) -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(maildir.join("new")) else { return Vec::new() };
-    dir.filter_map(Result::ok).filter_map(|e| std::fs::read_to_string(e.path()).ok()).map(|m| quoted_printable_decoded(&m)).collect()
+    dir.filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|m| quoted_printable_decoded(&m))
+        .collect()
 }
 
 async fn welcome_and_reset_arrive_over_smtp(backend: Backend) {
@@ -62,7 +68,8 @@ async fn welcome_and_reset_arrive_over_smtp(backend: Backend) {
     let smtp = SmtpServer::start(&maildir).await;
     let app = TestApp::spawn_with(backend, |s| {
         s.email.transport = EmailTransport::Smtp;
-        s.email.smtp_url = serde_json::from_value(serde_json::json!(format!("smtp://127.0.0.1:{}", smtp.port))).unwrap();
+        s.email.smtp_url =
+            serde_json::from_value(serde_json::json!(format!("smtp://127.0.0.1:{}", smtp.port))).unwrap();
         s.server.public_url = "https://app.example.com".into();
     })
     .await;

@@ -12,7 +12,12 @@ async fn create(app: &TestApp, token: &str, body: Value) -> Value {
 }
 
 fn titles(r: &Reply) -> Vec<&str> {
-    r.body["items"].as_array().unwrap_or_else(|| panic!("a list: {r}")).iter().map(|t| t["title"].as_str().unwrap()).collect()
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a list: {r}"))
+        .iter()
+        .map(|t| t["title"].as_str().unwrap())
+        .collect()
 }
 
 fn day(offset: i64) -> String {

@@ -30,7 +30,10 @@ async fn assert_rejected(app: &TestApp, token: &str, code: &str, what: &str) {
     let r = app.get("/api/v1/users/me", Some(token)).await;
     assert_eq!((r.status, r.code()), (401, code), "{what}: {r}");
     let challenge = r.header("www-authenticate").unwrap_or_default();
-    assert!(challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""), "{what}: challenge {challenge:?}");
+    assert!(
+        challenge.starts_with("Bearer") && challenge.contains("error=\"invalid_token\""),
+        "{what}: challenge {challenge:?}"
+    );
 }
 
 on_both_backends! {

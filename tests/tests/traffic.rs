@@ -27,7 +27,8 @@ fn unique_ip() -> String {
 
 async fn login_from(app: &TestApp, ip: &str, email: &str) -> rivet_e2e::Reply {
     let body = json!({ "email": email, "password": "wrong password here" });
-    app.send(app.request(reqwest::Method::POST, "/api/v1/auth/login", None).header("x-forwarded-for", ip).json(&body)).await
+    app.send(app.request(reqwest::Method::POST, "/api/v1/auth/login", None).header("x-forwarded-for", ip).json(&body))
+        .await
 }
 
 async fn products_from(app: &TestApp, ip: &str) -> rivet_e2e::Reply {
@@ -75,11 +76,17 @@ async fn credential_endpoints_allow_a_budget_per_ip_then_answer_429_with_retry_a
     fresh_window().await;
     let app = TestApp::spawn_with(Backend::Sqlite, |s| s.rate_limit.credential_per_minute = 3).await;
     for remaining in [2, 1, 0] {
-        let r = app.post("/api/v1/auth/login", &json!({"email": "ada@example.com", "password": "nope nope nope"}), None).await;
+        let r = app
+            .post("/api/v1/auth/login", &json!({"email": "ada@example.com", "password": "nope nope nope"}), None)
+            .await;
         assert_eq!(r.status, 401, "{r}");
-        assert_eq!((r.header("ratelimit-limit"), r.header("ratelimit-remaining")), (Some("3"), Some(remaining.to_string().as_str())));
+        assert_eq!(
+            (r.header("ratelimit-limit"), r.header("ratelimit-remaining")),
+            (Some("3"), Some(remaining.to_string().as_str()))
+        );
     }
-    let refused = app.post("/api/v1/auth/register", &json!({"email": "bob@example.com", "password": PASSWORD}), None).await;
+    let refused =
+        app.post("/api/v1/auth/register", &json!({"email": "bob@example.com", "password": PASSWORD}), None).await;
     assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{refused}");
     assert_eq!(refused.header("content-type"), Some("application/problem+json"));
     let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
@@ -102,7 +109,11 @@ async fn one_email_has_a_budget_across_client_addresses() {
         assert_eq!(login_from(&app, &unique_ip(), "Ada@Example.com").await.status, 401);
     }
     let refused = login_from(&app, &unique_ip(), "ada@example.com").await;
-    assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "the email's budget is spent, whatever the address: {refused}");
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "rate_limited"),
+        "the email's budget is spent, whatever the address: {refused}"
+    );
     assert!(refused.header("retry-after").is_some());
     assert_eq!(login_from(&app, &unique_ip(), "bob@example.com").await.status, 401, "another email is not limited");
 }
@@ -119,7 +130,11 @@ async fn api_budgets_are_per_principal_and_per_ip_for_anonymous_callers() {
     let refused = app.get("/api/v1/products", None).await;
     assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "{refused}");
     let user = app.get("/api/v1/products", Some(&t.access)).await;
-    assert_eq!((user.status, user.header("ratelimit-remaining")), (200, Some("4")), "a signed-in user spends their own budget: {user}");
+    assert_eq!(
+        (user.status, user.header("ratelimit-remaining")),
+        (200, Some("4")),
+        "a signed-in user spends their own budget: {user}"
+    );
     assert_eq!(app.get("/health/live", None).await.status, 200, "health checks are not limited");
 }
 
@@ -137,11 +152,19 @@ async fn two_instances_with_redis_share_one_budget() {
     let second = TestApp::start(first.settings.clone(), Backend::Postgres).await;
     let ip = unique_ip();
     assert_eq!(products_from(&first, &ip).await.header("ratelimit-remaining"), Some("3"));
-    assert_eq!(products_from(&second, &ip).await.header("ratelimit-remaining"), Some("2"), "the second instance sees the first's count");
+    assert_eq!(
+        products_from(&second, &ip).await.header("ratelimit-remaining"),
+        Some("2"),
+        "the second instance sees the first's count"
+    );
     assert_eq!(products_from(&first, &ip).await.status, 200);
     assert_eq!(products_from(&second, &ip).await.status, 200);
     let refused = products_from(&first, &ip).await;
-    assert_eq!((refused.status, refused.code()), (429, "rate_limited"), "four requests over two instances spent the budget: {refused}");
+    assert_eq!(
+        (refused.status, refused.code()),
+        (429, "rate_limited"),
+        "four requests over two instances spent the budget: {refused}"
+    );
     let ready = first.get("/health/ready", None).await;
     assert_eq!((ready.status, &ready.body["checks"]["redis"]), (200, &json!("ok")), "{ready}");
 }
@@ -176,7 +199,8 @@ async fn with_redis_unreachable_the_api_keeps_serving_and_counts_the_failures() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_answers_preflights_for_listed_origins_only() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.cors.allowed_origins = vec!["https://app.example.com".into()]).await;
+    let app =
+        TestApp::spawn_with(Backend::Sqlite, |s| s.cors.allowed_origins = vec!["https://app.example.com".into()]).await;
     let preflight = |origin: &'static str| {
         app.request(reqwest::Method::OPTIONS, "/api/v1/todos", None)
             .header("origin", origin)
@@ -190,7 +214,9 @@ async fn cors_answers_preflights_for_listed_origins_only() {
     let refused = app.send(preflight("https://evil.example.com")).await;
     assert_ne!(refused.header("access-control-allow-origin"), Some("https://evil.example.com"), "{refused}");
     assert!(refused.status >= 400, "a foreign origin's preflight is refused: {refused}");
-    let simple = app.send(app.request(reqwest::Method::GET, "/api/v1/products", None).header("origin", "https://app.example.com")).await;
+    let simple = app
+        .send(app.request(reqwest::Method::GET, "/api/v1/products", None).header("origin", "https://app.example.com"))
+        .await;
     assert_eq!(simple.header("access-control-allow-origin"), Some("https://app.example.com"));
     assert!(simple.header("access-control-expose-headers").unwrap().to_lowercase().contains("ratelimit-remaining"));
 }
@@ -214,7 +240,12 @@ async fn large_responses_are_gzipped_small_ones_are_not() {
     assert_eq!(small.header("content-encoding"), None, "under 1 KiB stays plain");
     let plain = app.get("/api/v1/openapi.json", None).await;
     assert_eq!(plain.header("content-encoding"), None, "no compression unless asked for");
-    assert!(bytes.len() * 3 < plain.text.len(), "gzip shrinks the document: {} vs {} bytes", bytes.len(), plain.text.len());
+    assert!(
+        bytes.len() * 3 < plain.text.len(),
+        "gzip shrinks the document: {} vs {} bytes",
+        bytes.len(),
+        plain.text.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

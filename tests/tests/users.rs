@@ -126,7 +126,8 @@ mod across_instances {
         let (_, t) = a.signed_in_user("ada@example.com").await;
         assert_eq!(b.get("/api/v1/users/me", Some(&t.access)).await.status, 200, "instance B accepts A's token");
         assert_eq!(a.post("/api/v1/auth/logout-all", &json!({}), Some(&t.access)).await.status, 204);
-        let took = eventually(FIVE_SECONDS, async || b.get("/api/v1/users/me", Some(&t.access)).await.status == 401).await;
+        let took =
+            eventually(FIVE_SECONDS, async || b.get("/api/v1/users/me", Some(&t.access)).await.status == 401).await;
         assert!(took.is_some(), "instance B must refuse the token within 5 s");
     }
 

@@ -44,7 +44,12 @@ async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backen
     let services = rivet_api_server::startup::services(&settings).await.unwrap();
     let jobs: Vec<NewJob> = (0..80)
         .map(|i| {
-            let message = EmailMessage { to: format!("user{i}@example.com"), subject: "s".into(), text: "t".into(), html: "h".into() };
+            let message = EmailMessage {
+                to: format!("user{i}@example.com"),
+                subject: "s".into(),
+                text: "t".into(),
+                html: "h".into(),
+            };
             NewJob::new(&Task::SendEmail { message }, now())
         })
         .collect();
@@ -59,9 +64,10 @@ async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backen
         lease: Duration::from_secs(10),
         purge_interval: Duration::from_secs(3600),
         grace: Duration::from_secs(5),
+        label: Some("e2e".into()),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let a = Worker::new(services.jobs.clone(), tasks.clone(), options);
+    let a = Worker::new(services.jobs.clone(), tasks.clone(), options.clone());
     let b = Worker::new(services.jobs.clone(), tasks, options);
     assert_ne!(a.id(), b.id());
     let running = [tokio::spawn(a.run(stopped.clone())), tokio::spawn(b.run(stopped))];
@@ -102,7 +108,10 @@ fn succeeded_jobs(metrics: &str) -> Option<u64> {
 async fn two_instances_schedule_each_purge_once_per_interval() {
     let first = rivet_e2e::TestApp::spawn(Backend::Postgres).await;
     let second = rivet_e2e::TestApp::start(first.settings.clone(), Backend::Postgres).await;
-    let four = eventually(Duration::from_secs(15), async || succeeded_jobs(&first.get("/metrics", None).await.text) == Some(4)).await;
+    let four = eventually(Duration::from_secs(15), async || {
+        succeeded_jobs(&first.get("/metrics", None).await.text) == Some(4)
+    })
+    .await;
     assert!(four.is_some(), "the four purge jobs ran: {}", first.get("/metrics", None).await.text);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let text = second.get("/metrics", None).await.text;

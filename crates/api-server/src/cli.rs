@@ -1,9 +1,9 @@
 //! The command line: `rivet [serve]`, `rivet migrate`, `rivet user create`,
 //! `rivet config check`.
 
-use crate::settings::{Settings, SettingsError, Sources};
 use crate::startup::{self, Application, StartupError};
 use clap::{Parser, Subcommand, ValueEnum};
+use rivet_app::settings::{Settings, SettingsError};
 use rivet_domain::Role;
 use rivet_domain::accounts::Registration;
 use tracing::info;
@@ -101,7 +101,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         println!("{json}");
         return Ok(());
     }
-    let settings = Settings::load(&Sources::from_process()?)?;
+    let settings = Settings::load(&crate::process_sources()?)?;
     crate::telemetry::init(&settings.log);
     for key in &settings.unknown_keys {
         tracing::warn!(key = %key, "ignoring unknown configuration key");
@@ -111,9 +111,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Openapi => Ok(()),
         Command::Worker => work(&settings).await,
         Command::Migrate => {
-            let db = rivet_persistence::Database::connect(&startup::db_options(&settings)).map_err(StartupError::from)?;
-            let applied = db.migrate().await.map_err(StartupError::from)?;
-            println!("applied {} migration(s) to the {} database", applied.len(), db.backend().name());
+            let (applied, backend) = rivet_app::migrate(&settings).await.map_err(StartupError::from)?;
+            println!("applied {} migration(s) to the {backend} database", applied.len());
             Ok(())
         }
         Command::User(UserCommand::Create { email, password, role, full_name }) => {

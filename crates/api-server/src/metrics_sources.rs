@@ -1,9 +1,9 @@
 //! The gauges `/metrics` reads from the database pool and the job queue.
 
 use async_trait::async_trait;
+use rivet_app::{Database, JobStore};
 use rivet_domain::jobs::{JobQueue, JobState};
 use rivet_http::metrics::MetricsSource;
-use rivet_persistence::{Database, JobStore};
 use std::fmt::Write;
 use std::sync::Arc;
 

@@ -1,14 +1,13 @@
 //! Wiring of traffic protection from settings: security headers, CORS and
 //! the rate limiter.
 
-use crate::settings::{CorsSettings, RateLimitBackend, Settings};
 use crate::startup::StartupError;
 use actix_cors::Cors;
 use actix_web::http::header;
 use actix_web::middleware::DefaultHeaders;
+use rivet_app::settings::{CorsSettings, RateLimitBackend, Settings};
 use rivet_domain::ports::RateCounter;
 use rivet_http::rate_limit::{Budgets, MemoryCounter, RateLimiter};
-use rivet_redis::RedisCounter;
 use std::sync::Arc;
 
 /// The rate limiter `[rate_limit]` describes, if it is enabled.
@@ -17,9 +16,9 @@ pub(crate) fn rate_limiter(settings: &Settings) -> Result<Option<RateLimiter>, S
     if !r.enabled {
         return Ok(None);
     }
-    let counter: Arc<dyn RateCounter> = match r.backend {
-        RateLimitBackend::Memory => Arc::new(MemoryCounter::new()),
-        RateLimitBackend::Redis => Arc::new(RedisCounter::new(r.redis_url.expose()).map_err(|e| StartupError::RateLimit(e.to_string()))?),
+    let counter: Arc<dyn RateCounter> = match rivet_app::shared_rate_counter(settings)? {
+        Some(shared) => shared,
+        None => Arc::new(MemoryCounter::new()),
     };
     let budgets = Budgets {
         credential_per_minute: r.credential_per_minute,

@@ -4,7 +4,7 @@
 //! from the request span, so every line logged while serving a request
 //! carries them.
 
-use crate::settings::{LogFormat, LogSettings};
+use rivet_app::settings::{LogFormat, LogSettings};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. A second call (tests) changes nothing.

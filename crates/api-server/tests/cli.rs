@@ -46,7 +46,10 @@ fn config_check_prints_the_layered_configuration_with_secrets_masked() {
     let cfg: serde_json::Value = serde_json::from_str(&stdout).expect("JSON output");
     assert_eq!(cfg["server"]["port"], 9000, "environment beats files");
     assert_eq!(cfg["server"]["workers"], 3, "config/{{env}}.toml beats the compiled defaults");
-    assert_eq!(cfg["database"]["url"], "postgres://app:********@db.internal:5432/rivet", "DATABASE_URL wins, password masked");
+    assert_eq!(
+        cfg["database"]["url"], "postgres://app:********@db.internal:5432/rivet",
+        "DATABASE_URL wins, password masked"
+    );
     assert_eq!(cfg["auth"]["jwt_secret"], "********");
     assert!(!stdout.contains("hunter2") && !stdout.contains("must-not-print"));
 }
@@ -74,17 +77,22 @@ fn production_refuses_unsafe_settings_with_a_one_line_reason() {
         &[prod, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SERVER__ALLOW_SQLITE_IN_PRODUCTION", "true")],
     );
     assert!(allowed.status.success(), "{}", text(&allowed.stderr));
-    let json_log =
-        run(&dir.0, &["config", "check"], &[prod, pg, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SOMETHING__NEW", "1")]);
+    let json_log = run(
+        &dir.0,
+        &["config", "check"],
+        &[prod, pg, ("RIVET__AUTH__JWT_SECRET", STRONG_SECRET), ("RIVET__SOMETHING__NEW", "1")],
+    );
     let line = text(&json_log.stderr);
-    let first: serde_json::Value = serde_json::from_str(line.lines().next().unwrap_or_default()).expect("production logs are JSON lines");
+    let first: serde_json::Value =
+        serde_json::from_str(line.lines().next().unwrap_or_default()).expect("production logs are JSON lines");
     assert_eq!(first["level"], "WARN", "{line}");
 }
 
 #[test]
 fn unknown_keys_warn_and_invalid_values_fail_naming_the_key() {
     let dir = temp_dir();
-    let out = run(&dir.0, &["config", "check"], &[("RIVET__SERVER__FROM_THE_FUTURE", "1"), ("RIVET__NEWSECTION__KEY", "x")]);
+    let out =
+        run(&dir.0, &["config", "check"], &[("RIVET__SERVER__FROM_THE_FUTURE", "1"), ("RIVET__NEWSECTION__KEY", "x")]);
     let stderr = text(&out.stderr);
     assert!(out.status.success(), "unknown keys are not fatal: {stderr}");
     assert!(stderr.contains("server.from_the_future") && stderr.contains("newsection"), "{stderr}");
@@ -108,12 +116,20 @@ fn migrate_and_create_users(url: &str) {
     assert!(text(&first.stdout).contains(&format!("applied {shipped} migration")), "{}", text(&first.stdout));
     let again = run(&dir.0, &["migrate"], &vars);
     assert!(text(&again.stdout).contains("applied 0 migration"), "{}", text(&again.stdout));
-    let created =
-        run(&dir.0, &["user", "create", "--email", "Root@Example.com", "--password", "operator chosen secret", "--role", "admin"], &vars);
+    let created = run(
+        &dir.0,
+        &["user", "create", "--email", "Root@Example.com", "--password", "operator chosen secret", "--role", "admin"],
+        &vars,
+    );
     assert!(created.status.success(), "{}", text(&created.stderr));
     assert!(text(&created.stdout).contains("created admin root@example.com"), "{}", text(&created.stdout));
-    let duplicate = run(&dir.0, &["user", "create", "--email", "root@example.com", "--password", "operator chosen secret"], &vars);
-    assert!(!duplicate.status.success() && text(&duplicate.stderr).contains("already registered"), "{}", text(&duplicate.stderr));
+    let duplicate =
+        run(&dir.0, &["user", "create", "--email", "root@example.com", "--password", "operator chosen secret"], &vars);
+    assert!(
+        !duplicate.status.success() && text(&duplicate.stderr).contains("already registered"),
+        "{}",
+        text(&duplicate.stderr)
+    );
     let weak = run(&dir.0, &["user", "create", "--email", "x@example.com", "--password", "password"], &vars);
     assert!(!weak.status.success() && text(&weak.stderr).contains("password"), "{}", text(&weak.stderr));
 }
@@ -142,7 +158,10 @@ fn ready(base: &str) -> serde_json::Value {
 
 #[test]
 fn with_nothing_configured_it_serves_sqlite_on_port_8080_and_stops_cleanly_on_sigterm() {
-    assert!(std::net::TcpListener::bind("127.0.0.1:8080").is_ok(), "port 8080 must be free for this test (stop whatever listens there)");
+    assert!(
+        std::net::TcpListener::bind("127.0.0.1:8080").is_ok(),
+        "port 8080 must be free for this test (stop whatever listens there)"
+    );
     let dir = temp_dir();
     let mut server = Server::start(rivet(&dir.0, &[], &[]));
     let line = server.wait_for("listening on");
@@ -164,7 +183,8 @@ fn database_url_runs_the_same_binary_on_postgres() {
     ));
     server.wait_for("applied migrations");
     let line = server.wait_for("listening on");
-    let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).expect("an address").to_owned();
+    let base =
+        line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).expect("an address").to_owned();
     assert_eq!(ready(&base)["checks"]["database"], "ok");
     assert!(line.contains("postgres"), "the log names the backend: {line}");
     assert!(!dir.0.join("data/rivet.db").exists(), "no SQLite file when PostgreSQL is configured");
@@ -194,20 +214,31 @@ fn no_password_token_or_authorization_header_reaches_the_logs() {
     ];
     let mut server = Server::start(rivet(&dir.0, &["serve"], &vars));
     let line = server.wait_for("listening on");
-    let base = line.split("listening on ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap().trim_end_matches('"').to_owned();
+    let base = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
     let password = "a very distinctive passphrase 4711";
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (access, refresh) = rt.block_on(async {
         let c = reqwest::Client::new();
         let body = serde_json::json!({"email": "ada@example.com", "password": password});
         c.post(format!("{base}/api/v1/auth/register")).json(&body).send().await.unwrap();
-        let tokens: serde_json::Value = c.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
+        let tokens: serde_json::Value =
+            c.post(format!("{base}/api/v1/auth/login")).json(&body).send().await.unwrap().json().await.unwrap();
         let access = tokens["access_token"].as_str().unwrap().to_owned();
         let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
         assert_eq!(c.get(format!("{base}/api/v1/users/me")).bearer_auth(&access).send().await.unwrap().status(), 200);
         let form = [("grant_type", "password"), ("username", "ada@example.com"), ("password", password)];
         c.post(format!("{base}/api/v1/auth/token")).form(&form).send().await.unwrap();
-        c.post(format!("{base}/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+        c.post(format!("{base}/api/v1/auth/refresh"))
+            .json(&serde_json::json!({"refresh_token": refresh}))
+            .send()
+            .await
+            .unwrap();
         (access, refresh)
     });
     server.wait_for("/api/v1/auth/refresh");

@@ -9,14 +9,14 @@ use rivet_api_server::{RunEnv, Settings, Sources};
 use rivet_domain::jobs::{JobQueue, JobState};
 use rivet_persistence::testing::TestDatabase;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Registers an account through the library, which queues its welcome email.
 fn register_through_the_library(url: &str, rt: &tokio::runtime::Runtime) -> Settings {
-    let sources = Sources { env: RunEnv::Test, config_dir: PathBuf::from("/nonexistent"), process_env: false };
+    let sources = Sources::compiled(RunEnv::Test, "/nonexistent");
     let mut settings = Settings::load(&sources).unwrap();
     settings.database.url = url.to_owned();
     rt.block_on(async {
@@ -54,7 +54,8 @@ fn worker(dir: &Path, url: &str, email: &[(&str, &str)]) -> Command {
 }
 
 fn emails(dir: &Path) -> usize {
-    std::fs::read_dir(dir).map_or(0, |d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
+    std::fs::read_dir(dir)
+        .map_or(0, |d| d.filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count())
 }
 
 fn a_job_killed_mid_run_runs_again_and_completes_once(url: &str) {
@@ -74,7 +75,11 @@ fn a_job_killed_mid_run_runs_again_and_completes_once(url: &str) {
             let _ = accepted.send(());
         }
     });
-    let mut first = Server::start(worker(&dir.0, url, &[("RIVET__EMAIL__TRANSPORT", "smtp"), ("RIVET__EMAIL__SMTP_URL", &smtp_url)]));
+    let mut first = Server::start(worker(
+        &dir.0,
+        url,
+        &[("RIVET__EMAIL__TRANSPORT", "smtp"), ("RIVET__EMAIL__SMTP_URL", &smtp_url)],
+    ));
     first.wait_for("job worker started");
     connected.recv_timeout(Duration::from_secs(20)).expect("the first worker starts sending the welcome email");
     // Let the purge jobs claimed in the same batch finish; the email stays stuck.
@@ -85,7 +90,11 @@ fn a_job_killed_mid_run_runs_again_and_completes_once(url: &str) {
 
     let mail_dir = dir.0.join("mail");
     let mail_dir_var = mail_dir.to_string_lossy().into_owned();
-    let second = Server::start(worker(&dir.0, url, &[("RIVET__EMAIL__TRANSPORT", "file"), ("RIVET__EMAIL__FILE_DIR", &mail_dir_var)]));
+    let second = Server::start(worker(
+        &dir.0,
+        url,
+        &[("RIVET__EMAIL__TRANSPORT", "file"), ("RIVET__EMAIL__FILE_DIR", &mail_dir_var)],
+    ));
     let deadline = Instant::now() + Duration::from_secs(30);
     while emails(&mail_dir) == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));

@@ -47,12 +47,15 @@ impl ApiKeyService {
     /// # Errors
     /// `Invalid` listing every problem; storage failures.
     #[instrument(skip_all, fields(user_id = %who.user_id))]
-    pub async fn create(&self, who: &Principal, name: &str, scopes: &[String], expires_in_days: Option<u32>) -> Result<CreatedKey> {
+    pub async fn create(
+        &self,
+        who: &Principal,
+        name: &str,
+        scopes: &[String],
+        expires_in_days: Option<u32>,
+    ) -> Result<CreatedKey> {
         let mut errors = ValidationErrors::new();
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            errors.push(FieldError::new("name", "length", "must be 1 to 100 characters"));
-        }
+        let name = errors.check("name", rivet_domain::validation::single_line("name", name, 100));
         if scopes.is_empty() {
             errors.push(FieldError::new("scopes", "length", "at least one scope"));
         }
@@ -64,7 +67,11 @@ impl ApiKeyService {
                     errors.push(e);
                 }
                 Ok(s) if permission_for(s).is_some_and(|p| !crate::rbac::permissions(who.role).contains(&p)) => {
-                    errors.push(FieldError::new(format!("scopes[{i}]"), "not_permitted", format!("your role cannot grant {raw}")));
+                    errors.push(FieldError::new(
+                        format!("scopes[{i}]"),
+                        "not_permitted",
+                        format!("your role cannot grant {raw}"),
+                    ));
                 }
                 Ok(s) => set.insert(s),
             }
@@ -79,7 +86,7 @@ impl ApiKeyService {
         let key = NewApiKey {
             id: ApiKeyId(uuid::Uuid::now_v7()),
             user_id: who.user_id,
-            name: name.to_owned(),
+            name: name.unwrap_or_default(),
             prefix: secret.chars().take(SHOWN).collect(),
             secret_hash: refresh::hash(&secret).0,
             scopes: set,
@@ -113,7 +120,11 @@ impl ApiKeyService {
         if !secret.starts_with(KEY_PREFIX) || secret.len() > refresh::MAX_TOKEN_LEN {
             return Err(AuthError::InvalidToken("the API key is not valid"));
         }
-        let found = self.repo.find_by_hash(&refresh::hash(secret).0).await?.ok_or(AuthError::InvalidToken("the API key is not valid"))?;
+        let found = self
+            .repo
+            .find_by_hash(&refresh::hash(secret).0)
+            .await?
+            .ok_or(AuthError::InvalidToken("the API key is not valid"))?;
         let at = now();
         if found.key.expires_at.is_some_and(|e| e <= at) {
             return Err(AuthError::InvalidToken("the API key has expired"));

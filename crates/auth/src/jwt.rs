@@ -262,8 +262,12 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_algorithm_is_rejected_even_with_the_right_secret() {
         let c = codec();
-        let token =
-            jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims(&c), &EncodingKey::from_secret(&settings().secret)).unwrap();
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &claims(&c),
+            &EncodingKey::from_secret(&settings().secret),
+        )
+        .unwrap();
         assert!(matches!(c.verify(&token), Err(AuthError::InvalidToken(m)) if m.contains("algorithm")));
     }
 
@@ -272,7 +276,8 @@ mod tests {
         let c = codec();
         let token = c.issue(UserId::new(), Role::User, SessionId::new()).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
-        let mut payload: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let mut payload: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         payload["role"] = "admin".into();
         let forged = format!("{}.{}.{}", parts[0], b64(&payload), parts[2]);
         assert!(matches!(c.verify(&forged), Err(AuthError::InvalidToken(m)) if m.contains("signature")));

@@ -102,7 +102,9 @@ impl AuthService {
         let (refresh_token, hash) = refresh::generate();
         let created_at = now();
         let expires_at = created_at + self.refresh_ttl();
-        self.sessions.create(NewSession { id: session, user_id: user.id, created_at, expires_at, refresh_token: hash }).await?;
+        self.sessions
+            .create(NewSession { id: session, user_id: user.id, created_at, expires_at, refresh_token: hash })
+            .await?;
         info!(user_id = %user.id, session_id = %session, "session started");
         let pair = self.pair(&user, session, refresh_token)?;
         Ok((user, pair))
@@ -133,7 +135,8 @@ impl AuthService {
         if record.expires_at <= at {
             return Err(AuthError::InvalidToken("the refresh token has expired"));
         }
-        let status = self.sessions.status(record.session_id).await?.ok_or(AuthError::InvalidToken("the session has ended"))?;
+        let status =
+            self.sessions.status(record.session_id).await?.ok_or(AuthError::InvalidToken("the session has ended"))?;
         if status.session_revoked {
             return Err(AuthError::InvalidToken("the session has ended"));
         }
@@ -211,7 +214,8 @@ impl AuthService {
         let status = match self.cache.get(session) {
             Some(status) => status,
             None => {
-                let status = self.sessions.status(session).await?.ok_or(AuthError::InvalidToken("the session has ended"))?;
+                let status =
+                    self.sessions.status(session).await?.ok_or(AuthError::InvalidToken("the session has ended"))?;
                 self.cache.put(session, status);
                 status
             }

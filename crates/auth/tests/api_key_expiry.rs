@@ -53,6 +53,9 @@ async fn an_expired_key_or_a_disabled_owner_is_refused_and_a_live_key_carries_it
     let disabled = service(None, false).authenticate("rvt_secret").await;
     assert!(matches!(disabled, Err(AuthError::AccountDisabled)), "{disabled:?}");
     let live = service(Some(now() + chrono::Duration::days(1)), true).authenticate("rvt_secret").await.unwrap();
-    assert_eq!((live.session_id, live.scopes.map(|s| s.iter().collect::<Vec<_>>())), (None, Some(vec![Scope::TodosRead])));
+    assert_eq!(
+        (live.session_id, live.scopes.map(|s| s.iter().collect::<Vec<_>>())),
+        (None, Some(vec![Scope::TodosRead]))
+    );
     assert!(matches!(service(None, true).authenticate("no-prefix").await, Err(AuthError::InvalidToken(_))));
 }

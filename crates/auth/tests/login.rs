@@ -82,7 +82,13 @@ impl SessionRepository for Sessions {
     async fn consume_refresh_token(&self, _: &RefreshTokenHash, _: Timestamp) -> Result<Consumed, RepoError> {
         unused()
     }
-    async fn add_refresh_token(&self, _: SessionId, _: &RefreshTokenHash, _: Timestamp, _: Timestamp) -> Result<(), RepoError> {
+    async fn add_refresh_token(
+        &self,
+        _: SessionId,
+        _: &RefreshTokenHash,
+        _: Timestamp,
+        _: Timestamp,
+    ) -> Result<(), RepoError> {
         unused()
     }
     async fn session_of_refresh_token(&self, _: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError> {
@@ -91,7 +97,13 @@ impl SessionRepository for Sessions {
     async fn revoke(&self, _: SessionId, _: RevokeReason, _: Timestamp) -> Result<bool, RepoError> {
         unused()
     }
-    async fn revoke_all(&self, _: UserId, _: Option<SessionId>, _: RevokeReason, _: Timestamp) -> Result<u64, RepoError> {
+    async fn revoke_all(
+        &self,
+        _: UserId,
+        _: Option<SessionId>,
+        _: RevokeReason,
+        _: Timestamp,
+    ) -> Result<u64, RepoError> {
         unused()
     }
     async fn status(&self, _: SessionId) -> Result<Option<SessionStatus>, RepoError> {
@@ -119,7 +131,8 @@ async fn service(active: bool) -> (AuthService, Arc<Counting>) {
     let creds = UserCredentials { user, password_hash: hasher.hash(&password).await.unwrap() };
     let jwt = JwtCodec::new(&JwtSettings::hs256(b"a-test-secret-that-is-long-enough-32b")).unwrap();
     let settings = AuthSettings { refresh_ttl: Duration::from_secs(3600), status_cache_ttl: Duration::from_secs(4) };
-    let svc = AuthService::new(Arc::new(OneUser(creds)), Arc::new(Sessions), hasher.clone(), jwt, settings).await.unwrap();
+    let svc =
+        AuthService::new(Arc::new(OneUser(creds)), Arc::new(Sessions), hasher.clone(), jwt, settings).await.unwrap();
     hasher.verifies.store(0, Ordering::SeqCst);
     (svc, hasher)
 }
@@ -144,5 +157,8 @@ async fn an_unknown_email_costs_one_real_verification_like_a_wrong_password() {
 async fn a_disabled_account_is_revealed_only_to_someone_with_its_password() {
     let (svc, _) = service(false).await;
     assert!(matches!(svc.login("ada@example.com", "wrong password").await, Err(AuthError::InvalidCredentials)));
-    assert!(matches!(svc.login("ada@example.com", "correct horse battery staple").await, Err(AuthError::AccountDisabled)));
+    assert!(matches!(
+        svc.login("ada@example.com", "correct horse battery staple").await,
+        Err(AuthError::AccountDisabled)
+    ));
 }

@@ -23,8 +23,14 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] =
-        [Scope::TodosRead, Scope::TodosWrite, Scope::ProductsWrite, Scope::UsersRead, Scope::UsersWrite, Scope::ProfileRead];
+    pub const ALL: [Scope; 6] = [
+        Scope::TodosRead,
+        Scope::TodosWrite,
+        Scope::ProductsWrite,
+        Scope::UsersRead,
+        Scope::UsersWrite,
+        Scope::ProfileRead,
+    ];
 
     /// The wire name (`todos:read`...).
     pub fn as_str(self) -> &'static str {

@@ -71,7 +71,9 @@ impl TaskRunner {
                     PurgeTarget::ExpiredSessions => self.sessions.purge_expired(at).await?,
                     PurgeTarget::OneTimeTokens => self.tokens.purge_expired(at).await?,
                     PurgeTarget::IdempotencyRecords => self.idempotency.purge_expired(at).await?,
-                    PurgeTarget::FinishedJobs => self.jobs.purge_finished(at - chrono::Duration::days(FINISHED_JOB_RETENTION_DAYS)).await?,
+                    PurgeTarget::FinishedJobs => {
+                        self.jobs.purge_finished(at - chrono::Duration::days(FINISHED_JOB_RETENTION_DAYS)).await?
+                    }
                 };
                 if removed > 0 {
                     info!(removed, ?target, "purged expired rows");

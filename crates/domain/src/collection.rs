@@ -68,7 +68,11 @@ impl<K: SortKey> Sort<K> {
                 None => (false, part),
             };
             let Some(&(_, key)) = K::FIELDS.iter().find(|(n, _)| *n == name) else {
-                return Err(FieldError::new("sort", "one_of", format!("unknown sort field `{name}`; use any of: {}", allowed())));
+                return Err(FieldError::new(
+                    "sort",
+                    "one_of",
+                    format!("unknown sort field `{name}`; use any of: {}", allowed()),
+                ));
             };
             if terms.iter().any(|t| t.key == key) {
                 return Err(FieldError::new("sort", "duplicate", format!("`{name}` appears twice")));
@@ -81,6 +85,26 @@ impl<K: SortKey> Sort<K> {
         Ok(Self(terms))
     }
 
+    /// A regular expression for API descriptions: one field, or two
+    /// different ones, each optionally `-`-prefixed. Every string it matches
+    /// parses; [`Sort::parse`] also takes up to [`MAX_SORT_TERMS`] fields,
+    /// which a pattern cannot state without listing every permutation.
+    pub fn pattern() -> String {
+        let names: Vec<&str> = K::FIELDS.iter().map(|(n, _)| *n).collect();
+        let firsts: Vec<String> = names
+            .iter()
+            .map(|first| {
+                let others: Vec<&str> = names.iter().copied().filter(|n| n != first).collect();
+                if others.is_empty() {
+                    format!("-?{first}")
+                } else {
+                    format!("-?{first}(?:,-?(?:{}))?", others.join("|"))
+                }
+            })
+            .collect();
+        format!("^(?:{})$", firsts.join("|"))
+    }
+
     /// The terms, in order.
     pub fn terms(&self) -> &[SortTerm<K>] {
         &self.0
@@ -88,7 +112,11 @@ impl<K: SortKey> Sort<K> {
 
     /// The normal form (`-created_at,email`), which cursors are bound to.
     pub fn canonical(&self) -> String {
-        self.0.iter().map(|t| format!("{}{}", if t.descending { "-" } else { "" }, t.key.name())).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|t| format!("{}{}", if t.descending { "-" } else { "" }, t.key.name()))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// The id tie-breaker follows the first term's direction.
@@ -164,14 +192,23 @@ impl PageRequest {
     /// # Errors
     /// Every broken rule: `limit` out of 1–100, `offset` out of 0–10 000,
     /// both `cursor` and `offset` given.
-    pub fn new(limit: Option<u32>, offset: Option<u32>, after: Option<Position>, include_total: bool) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        limit: Option<u32>,
+        offset: Option<u32>,
+        after: Option<Position>,
+        include_total: bool,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             errors.push(FieldError::new("limit", "range", format!("must be 1 to {MAX_LIMIT}")));
         }
         if offset.is_some_and(|o| o > MAX_OFFSET) {
-            errors.push(FieldError::new("offset", "range", format!("must be 0 to {MAX_OFFSET}; use the cursor for deeper pages")));
+            errors.push(FieldError::new(
+                "offset",
+                "range",
+                format!("must be 0 to {MAX_OFFSET}; use the cursor for deeper pages"),
+            ));
         }
         if offset.is_some() && after.is_some() {
             errors.push(FieldError::new("offset", "exclusive", "give either cursor or offset, not both"));
@@ -222,6 +259,22 @@ impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page { items: self.items.into_iter().map(f).collect(), next: self.next, total: self.total }
     }
+}
+
+/// Most characters of a text search (`q`).
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// The rule for a text search `q`, the same on every collection: trimmed,
+/// empty means no search, at most [`MAX_SEARCH_CHARS`] characters.
+///
+/// # Errors
+/// A `length` error on `q`.
+pub fn search_text(raw: Option<&str>) -> Result<Option<String>, FieldError> {
+    let Some(q) = raw.map(str::trim).filter(|q| !q.is_empty()) else { return Ok(None) };
+    if q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(FieldError::new("q", "length", format!("must be at most {MAX_SEARCH_CHARS} characters")));
+    }
+    Ok(Some(q.to_owned()))
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern and wraps the
@@ -276,11 +329,36 @@ mod tests {
     }
 
     #[test]
+    fn a_search_is_trimmed_optional_and_bounded() {
+        assert_eq!(search_text(Some("  milk ")), Ok(Some("milk".to_owned())));
+        assert_eq!(search_text(Some("   ")), Ok(None));
+        assert_eq!(search_text(None), Ok(None));
+        assert_eq!(search_text(Some(&"é".repeat(201))).unwrap_err().code, "length");
+        assert!(search_text(Some(&"é".repeat(200))).is_ok());
+    }
+
+    #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_pattern("50%_A\\b"), "%50\\%\\_a\\\\b%");
     }
 
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Wide {
+        A,
+        B,
+        C,
+    }
+
+    impl SortKey for Wide {
+        const FIELDS: &'static [(&'static str, Self)] = &[("a_x", Wide::A), ("b", Wide::B), ("c", Wide::C)];
+    }
+
     proptest! {
+        #[test]
+        fn every_sort_the_documented_pattern_allows_parses(s in Sort::<Wide>::pattern().trim_matches(['^', '$'])) {
+            prop_assert!(Sort::<Wide>::parse(&s).is_ok(), "{s}");
+        }
+
         #[test]
         fn any_sort_that_parses_reparses_from_its_canonical_form(s in "-?[ab](,-?[ab]){0,2}") {
             if let Ok(sort) = Sort::<Field>::parse(&s) {

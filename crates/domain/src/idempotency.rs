@@ -3,6 +3,30 @@
 //! resource. Records are per principal and kept 24 hours.
 
 use crate::time::Timestamp;
+use crate::validation::FieldError;
+
+/// A client's `Idempotency-Key`: 1 to 255 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The rule as a regular expression, for API descriptions.
+    pub const PATTERN: &str = "^[\\x21-\\x7e]{1,255}$";
+
+    /// # Errors
+    /// `format`.
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        if (1..=255).contains(&raw.len()) && raw.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new("Idempotency-Key", "format", "must be 1 to 255 visible ASCII characters"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// How long a finished request's answer is kept for replay.
 pub const RETENTION_HOURS: i64 = 24;
@@ -42,4 +66,23 @@ pub struct ClaimRequest<'a> {
     /// A digest of method, path and body.
     pub fingerprint: &'a str,
     pub now: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn every_key_the_documented_pattern_allows_is_accepted(s in IdempotencyKey::PATTERN.trim_matches(['^', '$'])) {
+            proptest::prop_assert_eq!(IdempotencyKey::parse(&s).map(|k| k.0), Ok(s.clone()));
+        }
+    }
+
+    #[test]
+    fn keys_outside_visible_ascii_are_refused() {
+        for bad in ["", "a b", "ключ", &"k".repeat(256)] {
+            assert!(IdempotencyKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 }

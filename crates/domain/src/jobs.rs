@@ -69,7 +69,8 @@ pub enum PurgeTarget {
 
 impl PurgeTarget {
     /// Every target, each purged by a job of its own.
-    pub const ALL: [Self; 4] = [Self::ExpiredSessions, Self::OneTimeTokens, Self::IdempotencyRecords, Self::FinishedJobs];
+    pub const ALL: [Self; 4] =
+        [Self::ExpiredSessions, Self::OneTimeTokens, Self::IdempotencyRecords, Self::FinishedJobs];
 }
 
 /// The work a job does; stored as JSON in the job's payload.
@@ -211,7 +212,14 @@ pub trait JobQueue: Send + Sync {
     async fn succeed(&self, id: JobId, worker: &str, now: Timestamp) -> Result<bool, RepoError>;
 
     /// Returns a held job to the queue after a failure, to run at `run_at`.
-    async fn retry(&self, id: JobId, worker: &str, error: &str, run_at: Timestamp, now: Timestamp) -> Result<bool, RepoError>;
+    async fn retry(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError>;
 
     /// Marks a held job dead and clears its payload.
     async fn bury(&self, id: JobId, worker: &str, error: &str, now: Timestamp) -> Result<bool, RepoError>;

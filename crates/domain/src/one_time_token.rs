@@ -75,7 +75,12 @@ pub trait OneTimeTokenRepository: Send + Sync {
     /// Uses a token, atomically: of two concurrent calls exactly one gets the
     /// holder. Every other outstanding token of the same user and purpose is
     /// used up with it.
-    async fn consume(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>, RepoError>;
+    async fn consume(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<TokenHolder>, RepoError>;
 
     /// Deletes tokens that expired before `now`; returns how many.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError>;

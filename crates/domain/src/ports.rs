@@ -94,7 +94,13 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// As [`UserRepository::update_with`].
-    async fn update(&self, id: UserId, changes: &UserChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<User>, RepoError> {
+    async fn update(
+        &self,
+        id: UserId,
+        changes: &UserChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<User>, RepoError> {
         self.update_with(id, changes, expected, now, &Outbox::default()).await
     }
 
@@ -133,7 +139,13 @@ pub trait SessionRepository: Send + Sync {
     async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError>;
 
     /// Ends every live session of a user, except `keep`. Returns how many ended.
-    async fn revoke_all(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64, RepoError>;
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        now: Timestamp,
+    ) -> Result<u64, RepoError>;
 
     /// The session's state and its user's current state, in one round trip.
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError>;
@@ -201,7 +213,13 @@ pub trait ProductRepository: Send + Sync {
 
     /// Adds `delta` to the stock atomically (one conditional UPDATE) and
     /// records the adjustment with its reason.
-    async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError>;
+    async fn adjust_stock(
+        &self,
+        id: ProductId,
+        delta: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Adjusted, RepoError>;
 }
 
 /// Storage of API keys.

@@ -81,6 +81,13 @@ impl fmt::Display for ValidationErrors {
 
 impl std::error::Error for ValidationErrors {}
 
+/// [`single_line`] as a regular expression, for API descriptions: no control
+/// characters, no leading or trailing whitespace, at least one character
+/// (the length bound is stated separately). Every string it matches, within
+/// the length bound, is accepted; `single_line` also accepts (and trims)
+/// surrounding whitespace.
+pub const SINGLE_LINE_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$";
+
 /// The rule for short human text (names, titles, categories): trimmed, 1 to
 /// `max` characters, no control characters. Returns the trimmed text.
 ///
@@ -96,4 +103,19 @@ pub fn single_line(field: &str, raw: &str, max: usize) -> Result<String, FieldEr
         return Err(FieldError::new(field, "format", "must not contain control characters"));
     }
     Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_string_the_documented_pattern_allows_is_accepted(s in SINGLE_LINE_PATTERN.trim_matches(['^', '$'])) {
+            let chars = s.chars().count();
+            prop_assume!(chars <= 200);
+            prop_assert_eq!(single_line("f", &s, 200).map_err(|e| e.code), Ok(s.clone()));
+        }
+    }
 }

@@ -85,7 +85,8 @@ impl CursorCodec {
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid_cursor("the cursor is malformed"))?;
         let mut mac = self.mac();
         mac.update(&json);
-        mac.verify_truncated_left(&tag).map_err(|_| invalid_cursor("the cursor was altered or comes from another deployment"))?;
+        mac.verify_truncated_left(&tag)
+            .map_err(|_| invalid_cursor("the cursor was altered or comes from another deployment"))?;
         serde_json::from_slice(&json).map_err(|_| invalid_cursor("the cursor is malformed"))
     }
 }
@@ -98,7 +99,7 @@ pub struct PagingParams {
     /// Page size, 1–100 (default 20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page (empty: the first page).
     cursor: Option<String>,
     /// Rows to skip, 0–10 000; not together with `cursor`.
     #[param(minimum = 0, maximum = 10000)]
@@ -158,8 +159,8 @@ impl<F: DeserializeOwned> Listing<F> {
         errors.into_result().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
         let rest = rest.finish();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(rest.as_bytes()));
-        let filter =
-            serde_path_to_error::deserialize(de).map_err(|e| data_error(Location::Query, &e.path().to_string(), &e.inner().to_string()))?;
+        let filter = serde_path_to_error::deserialize(de)
+            .map_err(|e| data_error(Location::Query, &e.path().to_string(), &e.inner().to_string()))?;
         Ok(Self { limit, cursor, offset, include_total, sort, filter })
     }
 
@@ -167,13 +168,20 @@ impl<F: DeserializeOwned> Listing<F> {
     ///
     /// # Errors
     /// 422 with `location: "query"`.
-    pub fn page<K: SortKey>(&self, default_sort: Sort<K>, codec: &CursorCodec) -> Result<(Sort<K>, PageRequest), ApiError> {
+    pub fn page<K: SortKey>(
+        &self,
+        default_sort: Sort<K>,
+        codec: &CursorCodec,
+    ) -> Result<(Sort<K>, PageRequest), ApiError> {
         let mut errors = ValidationErrors::new();
         let sort = match self.sort.as_deref() {
             None => Some(default_sort),
             Some(raw) => errors.check("sort", Sort::parse(raw)),
         };
-        let position = self.cursor.as_deref().and_then(|c| errors.check("cursor", codec.decode(c)));
+        // An empty `cursor=` is the first page: generated clients and forms
+        // send the parameter empty rather than leave it out.
+        let cursor = self.cursor.as_deref().filter(|c| !c.is_empty());
+        let position = cursor.and_then(|c| errors.check("cursor", codec.decode(c)));
         if let (Some(sort), Some(position)) = (&sort, &position) {
             errors.check("cursor", position.check(sort));
         }
@@ -201,12 +209,34 @@ impl<F: DeserializeOwned> FromRequest for Listing<F> {
 }
 
 /// The list envelope.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 pub struct PageBody<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
     pub total: Option<i64>,
 }
+
+/// Declares `$page`, the API description of a [`PageBody`] of `$item`: a
+/// named component whose `items` refer to the item's own component, so a
+/// generated client has one model per resource.
+macro_rules! page_schema {
+    ($page:ident, $item:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, ".")]
+        #[derive(Debug, utoipa::ToSchema)]
+        #[allow(dead_code)] // described, never built: `PageBody` is what is sent
+        pub struct $page {
+            items: Vec<$item>,
+            /// Pass as `cursor` for the next page; `null` on the last page.
+            next_cursor: Option<String>,
+            /// Rows matching the filters, when `include_total=true`.
+            total: Option<i64>,
+        }
+    };
+}
+
+page_schema!(TodoPage, crate::dto::todos::TodoBody, "todos");
+page_schema!(ProductPage, crate::dto::products::ProductBody, "products");
+page_schema!(UserPage, crate::dto::users::UserBody, "users");
 
 /// Writes a page as `{items, next_cursor, total}` with a `Link` to the next
 /// page that keeps the request's filters, sort and limit.

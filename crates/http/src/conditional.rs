@@ -39,7 +39,12 @@ fn not_modified(req: &HttpRequest, current: &str) -> bool {
 
 /// A single resource with its `ETag`: 304 without a body when the client's
 /// `If-None-Match` already names it.
-pub fn versioned<T: Serialize>(req: &HttpRequest, mut response: HttpResponseBuilder, version: i64, body: &T) -> HttpResponse {
+pub fn versioned<T: Serialize>(
+    req: &HttpRequest,
+    mut response: HttpResponseBuilder,
+    version: i64,
+    body: &T,
+) -> HttpResponse {
     let tag = etag(version);
     if not_modified(req, &tag) {
         return HttpResponse::NotModified().insert_header((ETAG, tag)).finish();

@@ -102,7 +102,11 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let started = Instant::now();
-        let id = req.headers().get(REQUEST_ID).and_then(accepted_id).unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
+        let id = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(accepted_id)
+            .unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
         let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
         let span = info_span!(
             "http.request",

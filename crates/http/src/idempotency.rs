@@ -12,7 +12,7 @@ use actix_web::http::header::{CONTENT_TYPE, ETAG, HeaderName, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
 use rivet_auth::Principal;
 use rivet_domain::ValidationErrors;
-use rivet_domain::idempotency::{Claim, ClaimRequest, StoredResponse};
+use rivet_domain::idempotency::{Claim, ClaimRequest, IdempotencyKey, StoredResponse};
 use rivet_domain::ports::IdempotencyStore;
 use rivet_domain::time::now;
 use serde::Serialize;
@@ -25,14 +25,11 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// The request's key, if it sent one.
 fn key_of(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(raw) = req.headers().get(KEY) else { return Ok(None) };
-    let key = raw.to_str().ok().filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| (0x21..=0x7e).contains(&b)));
-    match key {
-        Some(k) => Ok(Some(k.to_owned())),
-        None => Err(ApiError::Invalid {
-            location: Location::Header,
-            errors: ValidationErrors::single("Idempotency-Key", "format", "must be 1 to 255 visible ASCII characters"),
-        }),
-    }
+    let key = IdempotencyKey::parse(raw.to_str().unwrap_or("\u{0}"));
+    key.map(|k| Some(k.as_str().to_owned())).map_err(|e| ApiError::Invalid {
+        location: Location::Header,
+        errors: ValidationErrors::single(e.field, e.code, e.message),
+    })
 }
 
 fn replay(stored: StoredResponse) -> HttpResponse {
@@ -93,10 +90,17 @@ where
             }
             let (status, location, etag) = (response.status(), header(&response, LOCATION), header(&response, ETAG));
             let content_type = header(&response, CONTENT_TYPE).unwrap_or_else(|| "application/json".into());
-            let body =
-                response.into_body().try_into_bytes().map_err(|_| ApiError::Internal("a create answered with a streaming body".into()))?;
-            let stored =
-                StoredResponse { status: status.as_u16(), content_type, location, etag, body: String::from_utf8_lossy(&body).into_owned() };
+            let body = response
+                .into_body()
+                .try_into_bytes()
+                .map_err(|_| ApiError::Internal("a create answered with a streaming body".into()))?;
+            let stored = StoredResponse {
+                status: status.as_u16(),
+                content_type,
+                location,
+                etag,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            };
             store.complete(&principal, &key, &stored).await.map_err(rivet_domain::Error::from)?;
             let mut res = replay(stored);
             res.headers_mut().remove(REPLAYED);

@@ -89,7 +89,9 @@ impl Metrics {
     pub async fn render(&self, limiter: Option<&RateLimiter>) -> String {
         let mut out = String::with_capacity(8 * 1024);
         let http = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        out.push_str("# HELP rivet_http_requests_total HTTP requests answered, by method, route template and status.\n");
+        out.push_str(
+            "# HELP rivet_http_requests_total HTTP requests answered, by method, route template and status.\n",
+        );
         out.push_str("# TYPE rivet_http_requests_total counter\n");
         for ((method, route, status), s) in &http {
             let _ = writeln!(
@@ -106,7 +108,8 @@ impl Metrics {
             let mut cumulative = 0;
             for (bound, n) in BUCKETS.iter().zip(s.buckets) {
                 cumulative += n;
-                let _ = writeln!(out, "rivet_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                let _ =
+                    writeln!(out, "rivet_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
             }
             let _ = writeln!(out, "rivet_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
             let _ = writeln!(out, "rivet_http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
@@ -140,10 +143,19 @@ mod tests {
         let text = m.render(None).await;
         let route = "method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"200\"";
         assert!(text.contains(&format!("rivet_http_requests_total{{{route}}} 2")), "{text}");
-        assert!(text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"0.01\"}} 0")), "{text}");
-        assert!(text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"0.025\"}} 1")), "{text}");
+        assert!(
+            text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"0.01\"}} 0")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"0.025\"}} 1")),
+            "{text}"
+        );
         assert!(text.contains(&format!("rivet_http_request_duration_seconds_bucket{{{route},le=\"5\"}} 2")), "{text}");
         assert!(text.contains(&format!("rivet_http_request_duration_seconds_count{{{route}}} 2")), "{text}");
-        assert!(text.contains("rivet_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 1"), "{text}");
+        assert!(
+            text.contains("rivet_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 1"),
+            "{text}"
+        );
     }
 }

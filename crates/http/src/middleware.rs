@@ -21,7 +21,10 @@ macro_rules! async_middleware {
             type Future = ::futures_util::future::Ready<Result<Self::Transform, Self::InitError>>;
 
             fn new_transform(&self, service: S) -> Self::Future {
-                ::futures_util::future::ready(Ok($service { config: self.clone(), service: ::std::rc::Rc::new(service) }))
+                ::futures_util::future::ready(Ok($service {
+                    config: self.clone(),
+                    service: ::std::rc::Rc::new(service),
+                }))
             }
         }
 

@@ -16,10 +16,17 @@ async fn fine() -> HttpResponse {
 #[actix_web::test]
 async fn a_panic_in_a_handler_is_a_500_problem_and_the_app_keeps_serving() {
     let app = test::init_service(
-        App::new().wrap(RequestContext).service(Endpoint::new("/boom").get(boom).build()).service(Endpoint::new("/fine").get(fine).build()),
+        App::new()
+            .wrap(RequestContext)
+            .service(Endpoint::new("/boom").get(boom).build())
+            .service(Endpoint::new("/fine").get(fine).build()),
     )
     .await;
-    let res = test::call_service(&app, test::TestRequest::get().uri("/boom").insert_header(("x-request-id", "req-1")).to_request()).await;
+    let res = test::call_service(
+        &app,
+        test::TestRequest::get().uri("/boom").insert_header(("x-request-id", "req-1")).to_request(),
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 500);
     assert_eq!(res.headers().get("content-type").unwrap(), "application/problem+json");
     assert_eq!(res.headers().get("x-request-id").unwrap(), "req-1");

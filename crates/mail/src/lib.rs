@@ -66,8 +66,10 @@ pub enum SetupError {
 /// # Errors
 /// See [`SetupError`].
 pub fn build(settings: &MailSettings) -> Result<Arc<dyn Mailer>, SetupError> {
-    let from: Mailbox =
-        settings.from.parse().map_err(|e: lettre::address::AddressError| SetupError::From(settings.from.clone(), e.to_string()))?;
+    let from: Mailbox = settings
+        .from
+        .parse()
+        .map_err(|e: lettre::address::AddressError| SetupError::From(settings.from.clone(), e.to_string()))?;
     Ok(match &settings.transport {
         Transport::File { dir } => Arc::new(FileMailer::new(dir.clone(), from)?),
         Transport::Smtp { url } => Arc::new(SmtpMailer::new(url, from)?),
@@ -78,7 +80,8 @@ pub fn build(settings: &MailSettings) -> Result<Arc<dyn Mailer>, SetupError> {
 /// The MIME message: `multipart/alternative` with the text part first, so
 /// clients that show HTML pick the last part they understand.
 fn mime(from: &Mailbox, message: &EmailMessage) -> Result<Message, MailError> {
-    let to: Mailbox = message.to.parse().map_err(|e| MailError::Permanent(format!("recipient {:?}: {e}", message.to)))?;
+    let to: Mailbox =
+        message.to.parse().map_err(|e| MailError::Permanent(format!("recipient {:?}: {e}", message.to)))?;
     Message::builder()
         .from(from.clone())
         .to(to)

@@ -33,8 +33,9 @@ impl SmtpMailer {
     /// When the URL cannot be parsed.
     pub fn new(url: &str, from: Mailbox) -> Result<Self, SetupError> {
         // The error text may echo the URL, password included; say only what kind it is.
-        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|_| SetupError::SmtpUrl("expected smtps://[user:pass@]host[:port] or smtp://...[?tls=required]".into()))?;
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| {
+            SetupError::SmtpUrl("expected smtps://[user:pass@]host[:port] or smtp://...[?tls=required]".into())
+        })?;
         Ok(Self { transport: builder.timeout(Some(SMTP_TIMEOUT)).build(), from })
     }
 }

@@ -100,9 +100,11 @@ impl ApiKeyStore {
 
     async fn delete_row(&self, user: UserId, id: ApiKeyId) -> Result<bool> {
         with_conn!(self.db, |conn| {
-            let n = diesel::delete(api_keys::table.filter(api_keys::id.eq(DbUuid(id.0))).filter(api_keys::user_id.eq(DbUuid(user.0))))
-                .execute(conn)
-                .await?;
+            let n = diesel::delete(
+                api_keys::table.filter(api_keys::id.eq(DbUuid(id.0))).filter(api_keys::user_id.eq(DbUuid(user.0))),
+            )
+            .execute(conn)
+            .await?;
             Ok(n == 1)
         })
     }

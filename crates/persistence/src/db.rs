@@ -82,7 +82,12 @@ pub struct DbOptions {
 impl DbOptions {
     /// Options with the defaults for everything but the URL.
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), max_connections: 10, connect_timeout: Duration::from_secs(5), acquire_timeout: Duration::from_secs(5) }
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            connect_timeout: Duration::from_secs(5),
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -209,7 +214,9 @@ impl Database {
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
                 let manager = match target.tls {
-                    None => AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, fast_recycling()),
+                    None => {
+                        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, fast_recycling())
+                    }
                     Some(tls) => {
                         let mut config = fast_recycling();
                         config.custom_setup = Box::new(move |url| crate::tls::connect(url, tls.clone()));
@@ -224,7 +231,8 @@ impl Database {
                 let in_memory = path == ":memory:" || path.is_empty();
                 let parent = std::path::Path::new(&path).parent().filter(|d| !d.as_os_str().is_empty());
                 if let Some(dir) = parent.filter(|_| !in_memory) {
-                    std::fs::create_dir_all(dir).map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 }
                 let mut config = ManagerConfig::default();
                 config.custom_setup = Box::new(sqlite_setup);
@@ -298,7 +306,8 @@ macro_rules! keyset_after {
         let mut after: Box<dyn ::diesel::BoxableExpression<$table, $db, SqlType = ::diesel::sql_types::Bool>> =
             if $sort.id_descending() { Box::new($id.lt(id)) } else { Box::new($id.gt(id)) };
         for (term, value) in $sort.terms().iter().zip(&$position.keys).rev() {
-            let beyond = if term.descending { $compare!($db, term.key, value, lt) } else { $compare!($db, term.key, value, gt) };
+            let beyond =
+                if term.descending { $compare!($db, term.key, value, lt) } else { $compare!($db, term.key, value, gt) };
             let equal = $compare!($db, term.key, value, eq);
             after = Box::new(beyond.or(equal.and(after)));
         }
@@ -314,8 +323,10 @@ macro_rules! keyset_after {
 macro_rules! lock {
     ($conn:expr, $name:expr) => {{
         use $crate::schema::advisory_locks as al;
-        let updated =
-            ::diesel::update(al::table.filter(al::name.eq($name))).set(al::acquisitions.eq(al::acquisitions + 1i64)).execute($conn).await?;
+        let updated = ::diesel::update(al::table.filter(al::name.eq($name)))
+            .set(al::acquisitions.eq(al::acquisitions + 1i64))
+            .execute($conn)
+            .await?;
         if updated != 1 {
             return Err($crate::Error::Corrupt(format!("advisory lock row {:?} is missing", $name)));
         }

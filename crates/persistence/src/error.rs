@@ -48,7 +48,9 @@ fn conflict_of(info: &dyn diesel::result::DatabaseErrorInformation) -> Option<Co
 
 fn is_unavailable(e: &DieselError) -> bool {
     match e {
-        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+            true
+        }
         // SQLite's busy timeout ran out: the database is overloaded, try again.
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message().contains("database is locked"),
         DieselError::BrokenTransactionManager => true,
@@ -59,13 +61,17 @@ fn is_unavailable(e: &DieselError) -> bool {
 impl From<Error> for RepoError {
     fn from(e: Error) -> Self {
         match e {
-            Error::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info)) => match conflict_of(info.as_ref()) {
-                Some(c) => RepoError::Conflict(c),
-                None => RepoError::Internal(Box::new(e)),
-            },
+            Error::Query(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, ref info)) => {
+                match conflict_of(info.as_ref()) {
+                    Some(c) => RepoError::Conflict(c),
+                    None => RepoError::Internal(Box::new(e)),
+                }
+            }
             Error::Query(ref q) if is_unavailable(q) => RepoError::Unavailable(Box::new(e)),
             Error::Pool(_) | Error::Connect(_) => RepoError::Unavailable(Box::new(e)),
-            Error::Query(_) | Error::Url(_) | Error::Setup(_) | Error::Migration(_) | Error::Corrupt(_) => RepoError::Internal(Box::new(e)),
+            Error::Query(_) | Error::Url(_) | Error::Setup(_) | Error::Migration(_) | Error::Corrupt(_) => {
+                RepoError::Internal(Box::new(e))
+            }
         }
     }
 }

@@ -30,8 +30,11 @@ impl IdempotencyRecords {
     }
 
     async fn claim_row(&self, r: &ClaimRequest<'_>) -> Result<Claim> {
-        let (now, lease, expiry) =
-            (DbTime(r.now), DbTime(r.now + Duration::seconds(LEASE_SECS)), DbTime(r.now + Duration::hours(RETENTION_HOURS)));
+        let (now, lease, expiry) = (
+            DbTime(r.now),
+            DbTime(r.now + Duration::seconds(LEASE_SECS)),
+            DbTime(r.now + Duration::hours(RETENTION_HOURS)),
+        );
         with_conn!(self.db, |conn| {
             // A record past its retention, or a claim whose lease ran out
             // without an answer, no longer holds the key.
@@ -61,7 +64,16 @@ impl IdempotencyRecords {
             let found: Option<Record> = ik::table
                 .filter(ik::principal.eq(r.principal))
                 .filter(ik::key.eq(r.key))
-                .select((ik::fingerprint, ik::status, ik::content_type, ik::location, ik::etag, ik::body, ik::locked_until, ik::expires_at))
+                .select((
+                    ik::fingerprint,
+                    ik::status,
+                    ik::content_type,
+                    ik::location,
+                    ik::etag,
+                    ik::body,
+                    ik::locked_until,
+                    ik::expires_at,
+                ))
                 .first(conn)
                 .await
                 .optional()?;
@@ -99,9 +111,11 @@ impl IdempotencyRecords {
 
     async fn release_row(&self, principal: &str, key: &str) -> Result<()> {
         with_conn!(self.db, |conn| {
-            diesel::delete(ik::table.filter(ik::principal.eq(principal)).filter(ik::key.eq(key)).filter(ik::status.is_null()))
-                .execute(conn)
-                .await?;
+            diesel::delete(
+                ik::table.filter(ik::principal.eq(principal)).filter(ik::key.eq(key)).filter(ik::status.is_null()),
+            )
+            .execute(conn)
+            .await?;
             Ok(())
         })
     }

@@ -70,7 +70,10 @@ macro_rules! take {
 /// The job `$id` while `$worker` holds it.
 macro_rules! held {
     ($id:expr, $worker:expr) => {
-        jobs::table.find(DbUuid($id.0)).filter(jobs::state.eq(JobState::Running.as_str())).filter(jobs::locked_by.eq($worker))
+        jobs::table
+            .find(DbUuid($id.0))
+            .filter(jobs::state.eq(JobState::Running.as_str()))
+            .filter(jobs::locked_by.eq($worker))
     };
 }
 
@@ -122,7 +125,14 @@ impl JobStore {
         })
     }
 
-    async fn finish(&self, id: JobId, worker: &str, state: JobState, error: Option<&str>, now: Timestamp) -> Result<bool> {
+    async fn finish(
+        &self,
+        id: JobId,
+        worker: &str,
+        state: JobState,
+        error: Option<&str>,
+        now: Timestamp,
+    ) -> Result<bool> {
         with_conn!(self.db, |conn| {
             let n = diesel::update(held!(id, worker))
                 .set((
@@ -139,7 +149,15 @@ impl JobStore {
         })
     }
 
-    async fn requeue(&self, id: JobId, worker: &str, error: Option<&str>, run_at: Timestamp, refund: bool, now: Timestamp) -> Result<bool> {
+    async fn requeue(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: Option<&str>,
+        run_at: Timestamp,
+        refund: bool,
+        now: Timestamp,
+    ) -> Result<bool> {
         let refund = i32::from(refund);
         with_conn!(self.db, |conn| {
             let n = diesel::update(held!(id, worker))
@@ -180,8 +198,16 @@ impl JobStore {
                 .optional()?
         });
         row.map(|(kind, state, attempts, last_error, run_at)| {
-            let state = JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job {id} has state {state:?}")))?;
-            Ok(JobRecord { id, kind, state, attempts: u32::try_from(attempts).unwrap_or(0), last_error, run_at: run_at.0 })
+            let state =
+                JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job {id} has state {state:?}")))?;
+            Ok(JobRecord {
+                id,
+                kind,
+                state,
+                attempts: u32::try_from(attempts).unwrap_or(0),
+                last_error,
+                run_at: run_at.0,
+            })
         })
         .transpose()
     }
@@ -189,9 +215,11 @@ impl JobStore {
     async fn purge(&self, before: Timestamp) -> Result<u64> {
         let finished = [JobState::Succeeded.as_str(), JobState::Dead.as_str()];
         with_conn!(self.db, |conn| {
-            let n = diesel::delete(jobs::table.filter(jobs::state.eq_any(finished)).filter(jobs::updated_at.lt(DbTime(before))))
-                .execute(conn)
-                .await?;
+            let n = diesel::delete(
+                jobs::table.filter(jobs::state.eq_any(finished)).filter(jobs::updated_at.lt(DbTime(before))),
+            )
+            .execute(conn)
+            .await?;
             Ok(n as u64)
         })
     }
@@ -219,7 +247,14 @@ impl JobQueue for JobStore {
     }
 
     #[instrument(skip_all, fields(job_id = %id))]
-    async fn retry(&self, id: JobId, worker: &str, error: &str, run_at: Timestamp, now: Timestamp) -> Result<bool, RepoError> {
+    async fn retry(
+        &self,
+        id: JobId,
+        worker: &str,
+        error: &str,
+        run_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<bool, RepoError> {
         Ok(self.requeue(id, worker, Some(error), run_at, false, now).await?)
     }
 

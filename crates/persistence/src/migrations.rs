@@ -47,7 +47,9 @@ impl Database {
                 // On failure the connection is gone with the error; PostgreSQL
                 // releases a session's advisory locks when it closes.
                 let (mut conn, applied) = result?;
-                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(&mut conn).await?;
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .execute(&mut conn)
+                    .await?;
                 Ok(applied)
             }
             Pool::Sqlite(pool) => {

@@ -73,7 +73,10 @@ impl OneTimeTokenStore {
                 .optional()?;
                 let Some(row) = row else { return Ok(None) };
                 diesel::update(
-                    ott::table.filter(ott::user_id.eq(row.0)).filter(ott::purpose.eq(purpose.as_str())).filter(ott::used_at.is_null()),
+                    ott::table
+                        .filter(ott::user_id.eq(row.0))
+                        .filter(ott::purpose.eq(purpose.as_str()))
+                        .filter(ott::used_at.is_null()),
                 )
                 .set(ott::used_at.eq(DbTime(now)))
                 .execute(c)
@@ -105,7 +108,12 @@ impl OneTimeTokenRepository for OneTimeTokenStore {
     }
 
     #[instrument(skip_all)]
-    async fn consume(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>, RepoError> {
+    async fn consume(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<TokenHolder>, RepoError> {
         Ok(self.consume_row(hash, purpose, now).await?)
     }
 

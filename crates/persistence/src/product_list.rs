@@ -40,7 +40,7 @@ macro_rules! filtered {
             None => {}
         }
         if let Some(c) = &f.currency {
-            q = q.filter(products::currency.eq(c.to_ascii_uppercase()));
+            q = q.filter(products::currency.eq(c.as_str()));
         }
         if let Some(needle) = f.q.as_deref() {
             let pattern = like_pattern(needle);
@@ -79,7 +79,9 @@ impl ProductStore {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare))
+                }
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {
@@ -93,7 +95,11 @@ impl ProductStore {
                     (ProductSort::Stock, true) => q.then_order_by(products::stock.desc()),
                 };
             }
-            q = if sort.id_descending() { q.then_order_by(products::id.desc()) } else { q.then_order_by(products::id.asc()) };
+            q = if sort.id_descending() {
+                q.then_order_by(products::id.desc())
+            } else {
+                q.then_order_by(products::id.asc())
+            };
             let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
             let total = if page.include_total {
                 Some(filtered!(products::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)

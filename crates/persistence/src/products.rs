@@ -34,7 +34,12 @@ impl ProductStore {
     async fn insert_row(&self, product: &NewProduct) -> Result<Product> {
         let row = NewProductRow::from(product);
         with_conn!(self.db, |conn| {
-            diesel::insert_into(products::table).values(&row).returning(ProductRow::as_returning()).get_result(conn).await?.into_product()
+            diesel::insert_into(products::table)
+                .values(&row)
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .await?
+                .into_product()
         })
     }
 
@@ -46,7 +51,13 @@ impl ProductStore {
         })
     }
 
-    async fn update_row(&self, id: ProductId, changes: &ProductChanges, expected: &IfVersion, now: Timestamp) -> Result<Updated<Product>> {
+    async fn update_row(
+        &self,
+        id: ProductId,
+        changes: &ProductChanges,
+        expected: &IfVersion,
+        now: Timestamp,
+    ) -> Result<Updated<Product>> {
         let (key, set, allowed) = (DbUuid(id.0), ProductChangeset::from(changes), versions(expected));
         with_conn!(self.db, |conn| {
             let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
@@ -62,7 +73,8 @@ impl ProductStore {
             match row {
                 Some(row) => Ok(Updated::Done(row.into_product()?)),
                 None => {
-                    let exists: Option<i64> = products::table.find(key).select(products::version).first(conn).await.optional()?;
+                    let exists: Option<i64> =
+                        products::table.find(key).select(products::version).first(conn).await.optional()?;
                     Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
                 }
             }
@@ -79,7 +91,8 @@ impl ProductStore {
             if delete.execute(conn).await? == 1 {
                 return Ok(Updated::Done(()));
             }
-            let exists: Option<i64> = products::table.find(key).select(products::version).first(conn).await.optional()?;
+            let exists: Option<i64> =
+                products::table.find(key).select(products::version).first(conn).await.optional()?;
             Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
         })
     }
@@ -105,7 +118,8 @@ impl ProductStore {
                     .await
                     .optional()?;
                 let Some(row) = row else {
-                    let stock: Option<i64> = products::table.find(key).select(products::stock).first(c).await.optional()?;
+                    let stock: Option<i64> =
+                        products::table.find(key).select(products::stock).first(c).await.optional()?;
                     return Ok(match stock {
                         None => Adjusted::NotFound,
                         Some(s) if s + delta < 0 => Adjusted::Insufficient,
@@ -164,7 +178,13 @@ impl ProductRepository for ProductStore {
     }
 
     #[instrument(skip_all)]
-    async fn adjust_stock(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted, RepoError> {
+    async fn adjust_stock(
+        &self,
+        id: ProductId,
+        delta: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Adjusted, RepoError> {
         Ok(self.adjust(id, delta, reason, now).await?)
     }
 }

@@ -30,7 +30,8 @@ impl UserRow {
     }
 
     pub fn into_credentials(self) -> Result<UserCredentials, Error> {
-        let role = Role::parse(&self.role).map_err(|_| Error::Corrupt(format!("user {} has role {:?}", self.id.0, self.role)))?;
+        let role = Role::parse(&self.role)
+            .map_err(|_| Error::Corrupt(format!("user {} has role {:?}", self.id.0, self.role)))?;
         let user = User {
             id: UserId(self.id.0),
             email: Email::from_trusted(self.email),

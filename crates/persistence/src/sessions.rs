@@ -11,7 +11,9 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::ports::SessionRepository;
 use rivet_domain::session::{Consumed, RevokeReason};
 use rivet_domain::time::Timestamp;
-use rivet_domain::{NewSession, RefreshTokenHash, RefreshTokenRecord, RepoError, Role, SessionId, SessionStatus, UserId};
+use rivet_domain::{
+    NewSession, RefreshTokenHash, RefreshTokenRecord, RepoError, Role, SessionId, SessionStatus, UserId,
+};
 use tracing::instrument;
 
 /// Sessions in the database.
@@ -33,7 +35,8 @@ impl SessionStore {
     }
 
     async fn create_rows(&self, s: &NewSession) -> Result<()> {
-        let (id, user, created, expires) = (DbUuid(s.id.0), DbUuid(s.user_id.0), DbTime(s.created_at), DbTime(s.expires_at));
+        let (id, user, created, expires) =
+            (DbUuid(s.id.0), DbUuid(s.user_id.0), DbTime(s.created_at), DbTime(s.expires_at));
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 diesel::insert_into(sessions::table)
@@ -66,7 +69,9 @@ impl SessionStore {
         with_conn!(self.db, |conn| {
             // One statement decides the race: only the first caller sees the row unused.
             let fresh: Option<TokenTuple> = diesel::update(
-                refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&hash.0)).filter(refresh_tokens::used_at.is_null()),
+                refresh_tokens::table
+                    .filter(refresh_tokens::token_hash.eq(&hash.0))
+                    .filter(refresh_tokens::used_at.is_null()),
             )
             .set(refresh_tokens::used_at.eq(DbTime(now)))
             .returning(cols)
@@ -76,13 +81,23 @@ impl SessionStore {
             if let Some(t) = fresh {
                 return Ok(Consumed::Fresh(record(t)));
             }
-            let used: Option<TokenTuple> =
-                refresh_tokens::table.filter(refresh_tokens::token_hash.eq(&hash.0)).select(cols).first(conn).await.optional()?;
+            let used: Option<TokenTuple> = refresh_tokens::table
+                .filter(refresh_tokens::token_hash.eq(&hash.0))
+                .select(cols)
+                .first(conn)
+                .await
+                .optional()?;
             Ok(used.map_or(Consumed::Unknown, |t| Consumed::AlreadyUsed(record(t))))
         })
     }
 
-    async fn add_token(&self, session: SessionId, hash: &RefreshTokenHash, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+    async fn add_token(
+        &self,
+        session: SessionId,
+        hash: &RefreshTokenHash,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<()> {
         let sid = DbUuid(session.0);
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
@@ -129,7 +144,13 @@ impl SessionStore {
         })
     }
 
-    async fn revoke_many(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64> {
+    async fn revoke_many(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        now: Timestamp,
+    ) -> Result<u64> {
         // A nil id never matches a session, so "keep nothing" needs no second query shape.
         let keep = DbUuid(keep.map_or(uuid::Uuid::nil(), |s| s.0));
         with_conn!(self.db, |conn| {
@@ -165,7 +186,8 @@ impl SessionStore {
                 .optional()?
         });
         row.map(|(user_id, revoked_at, user_active, role)| {
-            let role = Role::parse(&role).map_err(|_| crate::Error::Corrupt(format!("user {} has role {role:?}", user_id.0)))?;
+            let role = Role::parse(&role)
+                .map_err(|_| crate::Error::Corrupt(format!("user {} has role {role:?}", user_id.0)))?;
             Ok(SessionStatus { user_id: UserId(user_id.0), session_revoked: revoked_at.is_some(), user_active, role })
         })
         .transpose()
@@ -206,7 +228,13 @@ impl SessionRepository for SessionStore {
     }
 
     #[instrument(skip_all)]
-    async fn revoke_all(&self, user: UserId, keep: Option<SessionId>, reason: RevokeReason, now: Timestamp) -> Result<u64, RepoError> {
+    async fn revoke_all(
+        &self,
+        user: UserId,
+        keep: Option<SessionId>,
+        reason: RevokeReason,
+        now: Timestamp,
+    ) -> Result<u64, RepoError> {
         Ok(self.revoke_many(user, keep, reason, now).await?)
     }
 

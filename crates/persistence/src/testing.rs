@@ -36,7 +36,10 @@ impl TestDatabase {
         let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
         let query = admin_url.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
         let base = base.split_once('?').map_or(base, |(b, _)| b);
-        Ok(Self { url: format!("{base}/{name}{query}"), cleanup: Cleanup::Postgres { admin_url: admin_url.to_owned(), name } })
+        Ok(Self {
+            url: format!("{base}/{name}{query}"),
+            cleanup: Cleanup::Postgres { admin_url: admin_url.to_owned(), name },
+        })
     }
 
     /// Creates an empty SQLite database file in a fresh temporary directory.
@@ -68,7 +71,10 @@ impl Drop for TestDatabase {
                     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                     rt.block_on(async {
                         let mut conn = AsyncPgConnection::establish(&admin_url).await.ok()?;
-                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await.ok()
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut conn)
+                            .await
+                            .ok()
                     })
                 })
                 .join();

@@ -41,8 +41,12 @@ pub(crate) fn prepare(url: &str) -> Result<PgTarget> {
                 kept.push("sslmode=require".to_owned());
             }
             "sslrootcert" => {
-                root_file =
-                    Some(form_urlencoded::parse(format!("f={value}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default())
+                root_file = Some(
+                    form_urlencoded::parse(format!("f={value}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default(),
+                )
             }
             _ => kept.push(pair.to_owned()),
         }
@@ -75,7 +79,10 @@ pub(crate) fn prepare(url: &str) -> Result<PgTarget> {
 }
 
 /// Opens one TLS connection (the pool's setup callback).
-pub(crate) fn connect(url: &str, config: Arc<rustls::ClientConfig>) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
+pub(crate) fn connect(
+    url: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
     async move {
         let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
         let (client, connection) =

@@ -34,7 +34,9 @@ macro_rules! filtered {
             q = q.filter(todos::priority.eq_any(f.priorities.iter().map(|p| p.rank()).collect::<Vec<_>>()));
         }
         if let Some(tag) = &f.tag {
-            q = q.filter(todos::id.eq_any(todo_tags::table.filter(todo_tags::tag.eq(tag.clone())).select(todo_tags::todo_id)));
+            q = q.filter(
+                todos::id.eq_any(todo_tags::table.filter(todo_tags::tag.eq(tag.clone())).select(todo_tags::todo_id)),
+            );
         }
         if let Some(d) = f.due_before {
             q = q.filter(todos::due_date.lt(d));
@@ -46,7 +48,10 @@ macro_rules! filtered {
             Some(true) => q = q.filter(todos::due_date.lt(f.today).and(todos::status.ne(Status::Done.as_str()))),
             Some(false) => {
                 q = q.filter(
-                    todos::due_date.is_null().or(todos::due_date.ge(f.today)).or(todos::status.eq(Status::Done.as_str()).nullable()),
+                    todos::due_date
+                        .is_null()
+                        .or(todos::due_date.ge(f.today))
+                        .or(todos::status.eq(Status::Done.as_str()).nullable()),
                 )
             }
             None => {}
@@ -75,7 +80,9 @@ macro_rules! compare {
             (TodoSort::CreatedAt, KeyValue::Time(t)) => Box::new(todos::created_at.$op(DbTime(*t))),
             (TodoSort::UpdatedAt, KeyValue::Time(t)) => Box::new(todos::updated_at.$op(DbTime(*t))),
             (TodoSort::DueDate, KeyValue::Date(d)) => Box::new(due_or_last().$op(*d)),
-            (TodoSort::Priority, KeyValue::Int(r)) => Box::new(todos::priority.$op(i32::try_from(*r).map_err(|_| corrupt(v, "a rank"))?)),
+            (TodoSort::Priority, KeyValue::Int(r)) => {
+                Box::new(todos::priority.$op(i32::try_from(*r).map_err(|_| corrupt(v, "a rank"))?))
+            }
             (TodoSort::Title, KeyValue::Text(s)) => Box::new(todos::title.$op(s.clone())),
             (key, _) => return Err(corrupt(v, &format!("a {key:?} value"))),
         };
@@ -91,7 +98,9 @@ impl TodoStore {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare))
+                }
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {
@@ -134,10 +143,22 @@ impl TodoStore {
         let week_ago = DbTime(now - Duration::days(7));
         let (by_status, by_priority, overdue, due_today, completed) = with_conn!(self.db, |conn| {
             let mine = || todos::table.filter(todos::owner_id.eq(key));
-            let by_status: Vec<(String, i64)> = mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;
-            let by_priority: Vec<(i32, i64)> = mine().group_by(todos::priority).select((todos::priority, count_star())).load(conn).await?;
-            let overdue: i64 = mine().filter(todos::due_date.lt(today)).filter(todos::status.ne(done)).count().get_result(conn).await?;
-            let due_today: i64 = mine().filter(todos::due_date.eq(today)).filter(todos::status.ne(done)).count().get_result(conn).await?;
+            let by_status: Vec<(String, i64)> =
+                mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;
+            let by_priority: Vec<(i32, i64)> =
+                mine().group_by(todos::priority).select((todos::priority, count_star())).load(conn).await?;
+            let overdue: i64 = mine()
+                .filter(todos::due_date.lt(today))
+                .filter(todos::status.ne(done))
+                .count()
+                .get_result(conn)
+                .await?;
+            let due_today: i64 = mine()
+                .filter(todos::due_date.eq(today))
+                .filter(todos::status.ne(done))
+                .count()
+                .get_result(conn)
+                .await?;
             let completed: i64 = mine().filter(todos::completed_at.ge(week_ago)).count().get_result(conn).await?;
             (by_status, by_priority, overdue, due_today, completed)
         });

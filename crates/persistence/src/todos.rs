@@ -42,7 +42,8 @@ macro_rules! tags_of {
             .order((todo_tags::todo_id, todo_tags::tag))
             .load($conn)
             .await?;
-        let mut map: ::std::collections::HashMap<::uuid::Uuid, Vec<::rivet_domain::todo::Tag>> = ::std::collections::HashMap::new();
+        let mut map: ::std::collections::HashMap<::uuid::Uuid, Vec<::rivet_domain::todo::Tag>> =
+            ::std::collections::HashMap::new();
         for (id, tag) in rows {
             map.entry(id.0).or_default().push(::rivet_domain::todo::Tag::from_trusted(tag));
         }
@@ -72,8 +73,11 @@ impl TodoStore {
         let tags = tag_rows(todo.id, &todo.tags);
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
-                let stored: TodoRow =
-                    diesel::insert_into(todos::table).values(&row).returning(TodoRow::as_returning()).get_result(c).await?;
+                let stored: TodoRow = diesel::insert_into(todos::table)
+                    .values(&row)
+                    .returning(TodoRow::as_returning())
+                    .get_result(c)
+                    .await?;
                 insert_tags!(&mut *c, &tags);
                 stored.into_todo(todo.tags.clone())
             })
@@ -109,12 +113,16 @@ impl TodoStore {
         expected: &IfVersion,
         now: Timestamp,
     ) -> Result<Updated<Todo>> {
-        let (key, owner_key, set, allowed) = (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
+        let (key, owner_key, set, allowed) =
+            (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
         let new_tags = changes.tags.as_ref().map(|t| tag_rows(id, t));
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 // The first statement writes, so SQLite takes its write lock at once.
-                let mut update = diesel::update(todos::table).filter(todos::id.eq(key)).filter(todos::owner_id.eq(owner_key)).into_boxed();
+                let mut update = diesel::update(todos::table)
+                    .filter(todos::id.eq(key))
+                    .filter(todos::owner_id.eq(owner_key))
+                    .into_boxed();
                 if let Some(allowed) = &allowed {
                     update = update.filter(todos::version.eq_any(allowed.clone()));
                 }
@@ -155,7 +163,10 @@ impl TodoStore {
     async fn delete_row(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>> {
         let (key, owner_key, allowed) = (DbUuid(id.0), DbUuid(owner.0), versions(expected));
         with_conn!(self.db, |conn| {
-            let mut delete = diesel::delete(todos::table).filter(todos::id.eq(key)).filter(todos::owner_id.eq(owner_key)).into_boxed();
+            let mut delete = diesel::delete(todos::table)
+                .filter(todos::id.eq(key))
+                .filter(todos::owner_id.eq(owner_key))
+                .into_boxed();
             if let Some(allowed) = allowed {
                 delete = delete.filter(todos::version.eq_any(allowed));
             }

@@ -52,7 +52,10 @@ macro_rules! filtered {
         if let Some(needle) = f.q.as_deref() {
             let pattern = like_pattern(needle);
             q = q.filter(
-                lower(users::email).like(pattern.clone()).escape('\\').or(lower(coalesce(users::full_name, "")).like(pattern).escape('\\')),
+                lower(users::email)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(coalesce(users::full_name, "")).like(pattern).escape('\\')),
             );
         }
         q
@@ -80,7 +83,9 @@ impl Database {
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
-                Start::After(position) => q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare))
+                }
             }
             for term in sort.terms() {
                 q = match (term.key, term.descending) {

@@ -52,7 +52,11 @@ impl UserStore {
         let row = NewUserRow::from(user);
         with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
-                let user = diesel::insert_into(users::table).values(&row).returning(UserRow::as_returning()).get_result(c).await?;
+                let user = diesel::insert_into(users::table)
+                    .values(&row)
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await?;
                 write_outbox!(c, outbox);
                 user.into_user()
             })
@@ -61,12 +65,22 @@ impl UserStore {
     }
 
     async fn find_row(&self, id: UserId) -> Result<Option<UserRow>> {
-        with_conn!(self.db, |conn| Ok(users::table.find(DbUuid(id.0)).select(UserRow::as_select()).first(conn).await.optional()?))
+        with_conn!(self.db, |conn| Ok(users::table
+            .find(DbUuid(id.0))
+            .select(UserRow::as_select())
+            .first(conn)
+            .await
+            .optional()?))
     }
 
     async fn find_row_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
         with_conn!(self.db, |conn| {
-            Ok(users::table.filter(users::email.eq(email.as_str())).select(UserRow::as_select()).first(conn).await.optional()?)
+            Ok(users::table
+                .filter(users::email.eq(email.as_str()))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()?)
         })
     }
 
@@ -108,7 +122,8 @@ impl UserStore {
                         Ok(Updated::Done(row.into_user()?))
                     }
                     None => {
-                        let exists: Option<i64> = users::table.find(key).select(users::version).first(c).await.optional()?;
+                        let exists: Option<i64> =
+                            users::table.find(key).select(users::version).first(c).await.optional()?;
                         Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
                     }
                 }

@@ -72,8 +72,11 @@ async fn walk(s: &common::Stores, c: &Case) -> Result<(), TestCaseError> {
     for (t, rank, due) in &c.initial {
         existing.push(s.todos.insert(todo(user.id, &format!("t{t}"), *rank, *due)).await.unwrap().id);
     }
-    let terms: Vec<String> =
-        c.sort.iter().map(|(k, d)| format!("{}{}", if *d { "-" } else { "" }, rivet_domain::collection::SortKey::name(*k))).collect();
+    let terms: Vec<String> = c
+        .sort
+        .iter()
+        .map(|(k, d)| format!("{}{}", if *d { "-" } else { "" }, rivet_domain::collection::SortKey::name(*k)))
+        .collect();
     let sort = Sort::<TodoSort>::parse(&terms.join(",")).unwrap();
     prop_assert_eq!(
         sort.terms().iter().map(|t: &SortTerm<TodoSort>| t.key).collect::<Vec<_>>(),
@@ -107,7 +110,14 @@ async fn walk(s: &common::Stores, c: &Case) -> Result<(), TestCaseError> {
     }
     prop_assert!(finished, "the walk reaches the last page");
     for id in &existing {
-        prop_assert_eq!(seen.get(id).copied(), Some(1), "todo {} seen {:?} times with sort {:?}", id, seen.get(id), terms);
+        prop_assert_eq!(
+            seen.get(id).copied(),
+            Some(1),
+            "todo {} seen {:?} times with sort {:?}",
+            id,
+            seen.get(id),
+            terms
+        );
     }
     prop_assert!(seen.values().all(|n| *n == 1), "no todo appears twice");
     Ok(())

@@ -7,8 +7,8 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_persistence::schema::{
-    advisory_locks, api_keys, idempotency_keys, jobs, one_time_tokens, products, refresh_tokens, sessions, stock_adjustments, todo_tags,
-    todos, users,
+    advisory_locks, api_keys, idempotency_keys, jobs, one_time_tokens, products, refresh_tokens, sessions,
+    stock_adjustments, todo_tags, todos, users,
 };
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
@@ -70,7 +70,8 @@ async fn migrated(db: &TestDatabase) -> Tables {
     .unwrap();
     database.close();
     let mut tables = Tables::new();
-    for c in rows.into_iter().filter(|c| !c.table_name.starts_with("__diesel") && !c.table_name.starts_with("sqlite_")) {
+    for c in rows.into_iter().filter(|c| !c.table_name.starts_with("__diesel") && !c.table_name.starts_with("sqlite_"))
+    {
         tables.entry(c.table_name).or_default().insert(c.column_name);
     }
     tables
@@ -84,7 +85,8 @@ async fn schema_matches_the_sqlite_migrations() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_matches_the_postgres_migrations() {
-    let admin = std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = std::env::var("RIVET_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let db = TestDatabase::postgres(&admin).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(migrated(&db).await, declared(), "schema.rs (right) differs from migrations/postgres (left)");
 }

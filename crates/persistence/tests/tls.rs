@@ -28,7 +28,10 @@ async fn query_text(db: &Database, sql: &str) -> Result<String, rivet_persistenc
 async fn server_certificate() -> String {
     let db = Database::connect(&DbOptions::new(admin_url())).unwrap();
     let ssl = query_text(&db, "SELECT setting AS value FROM pg_settings WHERE name = 'ssl'").await.unwrap();
-    assert_eq!(ssl, "on", "these tests need PostgreSQL with ssl = on (Debian's default, with its snake-oil certificate)");
+    assert_eq!(
+        ssl, "on",
+        "these tests need PostgreSQL with ssl = on (Debian's default, with its snake-oil certificate)"
+    );
     query_text(&db, "SELECT setting AS value FROM pg_settings WHERE name = 'ssl_cert_file'").await.unwrap()
 }
 
@@ -51,9 +54,11 @@ fn fast(url: String) -> DbOptions {
 async fn sslmode_require_connects_encrypted_and_verified_and_migrations_run() {
     let cert = server_certificate().await;
     let db = TestDatabase::postgres(&admin_url()).await.unwrap();
-    let tls = Database::connect(&fast(tls_url(&db, "localhost", &format!("sslmode=require&sslrootcert={cert}")))).unwrap();
+    let tls =
+        Database::connect(&fast(tls_url(&db, "localhost", &format!("sslmode=require&sslrootcert={cert}")))).unwrap();
     tls.migrate().await.expect("migrations over TLS");
-    let encrypted = query_text(&tls, "SELECT ssl::text AS value FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await.unwrap();
+    let encrypted =
+        query_text(&tls, "SELECT ssl::text AS value FROM pg_stat_ssl WHERE pid = pg_backend_pid()").await.unwrap();
     assert_eq!(encrypted, "true", "the session is encrypted");
     tls.close();
 }
@@ -63,9 +68,14 @@ async fn an_untrusted_certificate_or_a_wrong_hostname_is_refused() {
     let cert = server_certificate().await;
     let db = TestDatabase::postgres(&admin_url()).await.unwrap();
     let untrusted = Database::connect(&fast(tls_url(&db, "localhost", "sslmode=require"))).unwrap();
-    let err = format!("{:?}", untrusted.ping().await.expect_err("a self-signed certificate is not trusted without sslrootcert"));
+    let err = format!(
+        "{:?}",
+        untrusted.ping().await.expect_err("a self-signed certificate is not trusted without sslrootcert")
+    );
     assert!(err.contains("UnknownIssuer") || err.contains("unknown issuer"), "refused for its issuer: {err}");
-    let wrong_host = Database::connect(&fast(tls_url(&db, "127.0.0.1", &format!("sslmode=verify-full&sslrootcert={cert}")))).unwrap();
+    let wrong_host =
+        Database::connect(&fast(tls_url(&db, "127.0.0.1", &format!("sslmode=verify-full&sslrootcert={cert}"))))
+            .unwrap();
     let err = format!("{:?}", wrong_host.ping().await.expect_err("the certificate names localhost, not 127.0.0.1"));
     assert!(err.contains("not valid for name"), "refused for its name: {err}");
     let plain = Database::connect(&fast(db.url().to_owned())).unwrap();

@@ -80,8 +80,11 @@ impl RateCounter for RedisCounter {
         let redis_key = format!("rivet:rl:{key}:{window}");
         let mut conn = self.manager.clone();
         let ttl = i64::try_from(window_secs).unwrap_or(i64::MAX);
-        let (count,): (u64,) =
-            self.guarded(redis::pipe().atomic().incr(&redis_key, 1u64).expire(&redis_key, ttl).ignore().query_async(&mut conn)).await?;
+        let (count,): (u64,) = self
+            .guarded(
+                redis::pipe().atomic().incr(&redis_key, 1u64).expire(&redis_key, ttl).ignore().query_async(&mut conn),
+            )
+            .await?;
         Ok(count)
     }
 

@@ -84,12 +84,14 @@ impl Accounts {
     /// `Validation` when `email` is not an email address at all.
     #[instrument(skip_all)]
     pub async fn forgot_password(&self, email: &str) -> Result<()> {
-        let email = Email::parse(email).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
+        let email =
+            Email::parse(email).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
         let Some(creds) = self.users.find_credentials_by_email(&email).await? else { return Ok(()) };
         if !creds.user.is_active {
             return Ok(());
         }
-        let outbox = self.mail_with_token(creds.user.id, &email, TokenPurpose::ResetPassword, Templates::password_reset);
+        let outbox =
+            self.mail_with_token(creds.user.id, &email, TokenPurpose::ResetPassword, Templates::password_reset);
         Ok(self.tokens.issue(&outbox).await?)
     }
 
@@ -110,8 +112,11 @@ impl Accounts {
         let password_hash = self.hasher.hash(&password).await.map_err(Error::Hashing)?;
         let holder = self.tokens.consume(&hash, purpose, now()).await?.ok_or(Error::InvalidToken)?;
         let proves_mailbox = holder.email == user.email && !user.email_verified;
-        let changes =
-            UserChanges { password_hash: Some(password_hash), email_verified: proves_mailbox.then_some(true), ..Default::default() };
+        let changes = UserChanges {
+            password_hash: Some(password_hash),
+            email_verified: proves_mailbox.then_some(true),
+            ..Default::default()
+        };
         self.users.update(user.id, &changes, &IfVersion::Any, now()).await?.into_result()?;
         let ended = self.sessions.revoke_all(user.id, None, RevokeReason::PasswordReset, now()).await?;
         info!(user_id = %user.id, sessions_ended = ended, "password reset");

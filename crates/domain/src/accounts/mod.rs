@@ -102,8 +102,9 @@ impl Accounts {
     #[instrument(skip_all)]
     pub async fn register(&self, input: Registration) -> Result<User> {
         let user = self.new_user(input, Role::User).await?;
-        let outbox = self
-            .mail_with_token(user.id, &user.email, TokenPurpose::VerifyEmail, |t, to, token| t.welcome(to, user.full_name.as_ref(), token));
+        let outbox = self.mail_with_token(user.id, &user.email, TokenPurpose::VerifyEmail, |t, to, token| {
+            t.welcome(to, user.full_name.as_ref(), token)
+        });
         Ok(self.users.insert_with(user, &outbox).await?)
     }
 
@@ -130,7 +131,14 @@ impl Accounts {
     ) -> Outbox {
         let (token, hash) = self.secrets.mint();
         let at = now();
-        let stored = NewOneTimeToken { hash, user_id: user, purpose, email: email.clone(), created_at: at, expires_at: at + purpose.ttl() };
+        let stored = NewOneTimeToken {
+            hash,
+            user_id: user,
+            purpose,
+            email: email.clone(),
+            created_at: at,
+            expires_at: at + purpose.ttl(),
+        };
         let message = render(&self.templates, email, &token);
         Outbox { tokens: vec![stored], jobs: vec![NewJob::new(&Task::SendEmail { message }, at)] }
     }
@@ -163,7 +171,9 @@ impl Accounts {
     #[instrument(skip_all)]
     pub async fn list(&self, query: &UserQuery) -> Result<Page<User>> {
         if let Start::After(position) = &query.page.start {
-            position.check(&query.sort).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
+            position
+                .check(&query.sort)
+                .map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
         }
         Ok(self.users.list(query).await?)
     }
@@ -184,7 +194,8 @@ impl Accounts {
         let outbox = email.as_ref().map_or_else(Outbox::default, |new_email| {
             self.mail_with_token(id, new_email, TokenPurpose::VerifyEmail, Templates::verify_email)
         });
-        let changes = UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
+        let changes =
+            UserChanges { email_verified: email.as_ref().map(|_| false), email, full_name, ..Default::default() };
         if changes.is_empty() {
             return self.apply(id, &changes, expected).await;
         }
@@ -197,7 +208,13 @@ impl Accounts {
     /// # Errors
     /// `Validation` (`current_password` incorrect, new password against policy), `NotFound`.
     #[instrument(skip_all, fields(user_id = %id))]
-    pub async fn change_password(&self, id: UserId, current_session: Option<SessionId>, current: &str, new: &str) -> Result<()> {
+    pub async fn change_password(
+        &self,
+        id: UserId,
+        current_session: Option<SessionId>,
+        current: &str,
+        new: &str,
+    ) -> Result<()> {
         let creds = self.users.find_credentials(id).await?.ok_or(Error::NotFound)?;
         let mut errors = ValidationErrors::new();
         let valid = self.hasher.verify(current, &creds.password_hash).await.map_err(Error::Hashing)?;

@@ -88,10 +88,12 @@ impl Templates {
     /// Sent on registration; carries the first verification link.
     pub fn welcome(&self, to: &Email, name: Option<&FullName>, verify_token: &str) -> EmailMessage {
         let link = self.links.for_token(TokenPurpose::VerifyEmail, verify_token);
-        let greeting = name.map_or_else(|| "Welcome to Rivet!".to_owned(), |n| format!("Welcome to Rivet, {}!", n.as_str()));
+        let greeting =
+            name.map_or_else(|| "Welcome to Rivet!".to_owned(), |n| format!("Welcome to Rivet, {}!", n.as_str()));
         let paragraphs = [
             greeting,
-            "Your account is ready. Please confirm your email address with the link below; it is valid for 24 hours.".to_owned(),
+            "Your account is ready. Please confirm your email address with the link below; it is valid for 24 hours."
+                .to_owned(),
         ];
         self.render(to, "Welcome to Rivet — confirm your email address", &paragraphs, "Confirm my email address", &link)
     }

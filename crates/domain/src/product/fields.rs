@@ -4,20 +4,28 @@ use crate::validation::{FieldError, single_line};
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-static CURRENCIES: LazyLock<HashSet<&'static str>> =
-    LazyLock::new(|| include_str!("../../data/iso4217.txt").lines().filter(|l| !l.is_empty()).collect());
+static CURRENCIES: LazyLock<HashSet<&'static str>> = LazyLock::new(|| Currency::codes().collect());
 
 /// A stock-keeping unit: 3 to 32 of `A-Z`, `0-9` and `-` (input is upper-cased).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Sku(String);
 
 impl Sku {
+    /// The canonical form, for API descriptions (lower case and surrounding
+    /// whitespace are accepted too, and normalised).
+    pub const PATTERN: &str = "^[A-Z0-9-]{3,32}$";
+
     /// # Errors
     /// `format`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let v = raw.trim().to_ascii_uppercase();
-        let ok = (3..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
-        if ok { Ok(Self(v)) } else { Err(FieldError::new("sku", "format", "must be 3 to 32 characters of A-Z, 0-9 and -")) }
+        let ok =
+            (3..=32).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(v))
+        } else {
+            Err(FieldError::new("sku", "format", "must be 3 to 32 characters of A-Z, 0-9 and -"))
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -74,6 +82,11 @@ impl Category {
 pub struct Currency(String);
 
 impl Currency {
+    /// Every code accepted, upper case, in the bundled list's order.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        include_str!("../../data/iso4217.txt").lines().filter(|l| !l.is_empty())
+    }
+
     /// # Errors
     /// `one_of` for anything but a current ISO 4217 code.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
@@ -104,7 +117,11 @@ pub const MAX_STOCK: i64 = 1_000_000;
 /// # Errors
 /// `range`.
 pub fn price_cents(v: i64) -> Result<i64, FieldError> {
-    if (0..=MAX_PRICE_CENTS).contains(&v) { Ok(v) } else { Err(FieldError::new("price_cents", "range", "must be 0 to 100000000")) }
+    if (0..=MAX_PRICE_CENTS).contains(&v) {
+        Ok(v)
+    } else {
+        Err(FieldError::new("price_cents", "range", "must be 0 to 100000000"))
+    }
 }
 
 /// Checks a stock level.
@@ -132,6 +149,19 @@ mod tests {
         assert_eq!(Currency::parse("eur").unwrap().as_str(), "EUR");
         assert!(Currency::parse("XYZ").is_err());
         assert!(CURRENCIES.len() > 150);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_sku_the_documented_pattern_allows_is_accepted(s in Sku::PATTERN.trim_matches(['^', '$'])) {
+            proptest::prop_assert_eq!(Sku::parse(&s).map(|v| v.0), Ok(s.clone()));
+        }
+    }
+
+    #[test]
+    fn every_listed_code_is_accepted() {
+        assert!(Currency::codes().all(|c| Currency::parse(c).is_ok_and(|v| v.as_str() == c)));
+        assert_eq!(Currency::codes().count(), CURRENCIES.len());
     }
 
     #[test]

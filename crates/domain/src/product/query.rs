@@ -1,6 +1,6 @@
 //! Listing the catalogue.
 
-use super::Product;
+use super::{Currency, Product};
 use crate::collection::{KeyValue, Keyed, PageRequest, Sort, SortKey};
 
 /// The fields products can be sorted by.
@@ -51,7 +51,7 @@ pub struct ProductFilter {
     pub in_stock: Option<bool>,
     /// Case-insensitive substring of name, description or SKU.
     pub q: Option<String>,
-    pub currency: Option<String>,
+    pub currency: Option<Currency>,
 }
 
 /// A page of products.

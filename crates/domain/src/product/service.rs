@@ -2,7 +2,8 @@
 //! (`products:write`); the rules here hold for everyone.
 
 use super::{
-    Adjusted, Category, Currency, NewProduct, Product, ProductChanges, ProductId, ProductName, ProductQuery, Sku, price_cents, stock,
+    Adjusted, Category, Currency, NewProduct, Product, ProductChanges, ProductId, ProductName, ProductQuery, Sku,
+    price_cents, stock,
 };
 use crate::collection::{Page, Start};
 use crate::error::{Conflict, Error, Result};
@@ -153,7 +154,9 @@ impl Products {
     /// `Validation` for a cursor of another sort order.
     pub async fn list(&self, query: &ProductQuery) -> Result<Page<Product>> {
         if let Start::After(position) = &query.page.start {
-            position.check(&query.sort).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
+            position
+                .check(&query.sort)
+                .map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
         }
         Ok(self.repo.list(query).await?)
     }

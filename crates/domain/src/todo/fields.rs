@@ -36,7 +36,11 @@ impl Description {
     /// `length`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         if raw.chars().count() > Self::MAX_CHARS {
-            return Err(FieldError::new("description", "length", format!("must be at most {} characters", Self::MAX_CHARS)));
+            return Err(FieldError::new(
+                "description",
+                "length",
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -133,13 +137,19 @@ impl Tag {
     pub const MAX_CHARS: usize = 32;
     /// Most tags on one todo.
     pub const MAX_PER_TODO: usize = 20;
+    /// The rule as a regular expression, for API descriptions.
+    pub const PATTERN: &str = "^[a-z0-9-]{1,32}$";
 
     /// # Errors
     /// `format`.
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
-        let ok =
-            (1..=Self::MAX_CHARS).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok { Ok(Self(raw.to_owned())) } else { Err(FieldError::new("tags", "format", "must be 1 to 32 characters of a-z, 0-9 and -")) }
+        let ok = (1..=Self::MAX_CHARS).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(FieldError::new("tags", "format", "must be 1 to 32 characters of a-z, 0-9 and -"))
+        }
     }
 
     /// Parses a tag list: each tag valid, at most 20, no repeats. Errors name
@@ -211,6 +221,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn every_tag_the_documented_pattern_allows_is_accepted(s in Tag::PATTERN.trim_matches(['^', '$'])) {
+            prop_assert_eq!(Tag::parse(&s).map(|t| t.0), Ok(s.clone()));
+        }
+
         #[test]
         fn a_parsed_tag_matches_the_documented_pattern(s in "\\PC{0,40}") {
             if let Ok(t) = Tag::parse(&s) {

@@ -145,7 +145,9 @@ impl Todos {
     #[instrument(skip_all, fields(owner = %owner))]
     pub async fn list(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         if let Start::After(position) = &query.page.start {
-            position.check(&query.sort).map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
+            position
+                .check(&query.sort)
+                .map_err(|e| Error::Validation(ValidationErrors::single(e.field, e.code, e.message)))?;
         }
         Ok(self.repo.list(owner, query).await?)
     }

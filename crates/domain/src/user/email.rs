@@ -38,7 +38,11 @@ impl Email {
         }
         let labels: Vec<&str> = domain.split('.').collect();
         let label_ok = |l: &&str| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         };
         if labels.len() < 2 || !labels.iter().all(label_ok) {
             return invalid("must have a domain like example.com");

@@ -85,7 +85,8 @@ impl UserChanges {
     /// True when the change takes away administrator rights from an active admin.
     pub fn removes_admin_rights(&self, current: &User) -> bool {
         let is_admin_now = current.role == Role::Admin && current.is_active;
-        let stays_admin = self.role.unwrap_or(current.role) == Role::Admin && self.is_active.unwrap_or(current.is_active);
+        let stays_admin =
+            self.role.unwrap_or(current.role) == Role::Admin && self.is_active.unwrap_or(current.is_active);
         is_admin_now && !stays_admin
     }
 }

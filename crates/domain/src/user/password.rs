@@ -27,11 +27,19 @@ impl Password {
     pub fn parse(raw: &str, email: Option<&Email>) -> Result<Self, FieldError> {
         let chars = raw.chars().count();
         if !(Self::MIN_CHARS..=Self::MAX_CHARS).contains(&chars) {
-            return Err(FieldError::new("password", "length", format!("must be {} to {} characters", Self::MIN_CHARS, Self::MAX_CHARS)));
+            return Err(FieldError::new(
+                "password",
+                "length",
+                format!("must be {} to {} characters", Self::MIN_CHARS, Self::MAX_CHARS),
+            ));
         }
         let lowered = raw.to_lowercase();
         if COMMON.contains(lowered.as_str()) {
-            return Err(FieldError::new("password", "common_password", "is too common; choose a less predictable password"));
+            return Err(FieldError::new(
+                "password",
+                "common_password",
+                "is too common; choose a less predictable password",
+            ));
         }
         if email.is_some_and(|e| e.as_str() == lowered.trim()) {
             return Err(FieldError::new("password", "equals_email", "must not be your email address"));

@@ -24,7 +24,9 @@ impl Keyed<UserSort> for User {
         match key {
             UserSort::CreatedAt => KeyValue::Time(self.created_at),
             UserSort::Email => KeyValue::Text(self.email.as_str().to_owned()),
-            UserSort::FullName => KeyValue::Text(self.full_name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default()),
+            UserSort::FullName => {
+                KeyValue::Text(self.full_name.as_ref().map(|n| n.as_str().to_owned()).unwrap_or_default())
+            }
         }
     }
 

@@ -1,8 +1,11 @@
 //! API key bodies.
 
+use super::sets;
 use chrono::{DateTime, Utc};
 use rivet_domain::api_key::{ApiKey, Scope};
 use serde::{Deserialize, Serialize};
+#[allow(unused_imports)] // named in schema attributes only
+use std::collections::BTreeSet;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -12,9 +15,8 @@ use uuid::Uuid;
 pub struct CreateApiKey {
     #[schema(example = "nightly export", min_length = 1, max_length = 100)]
     pub name: String,
-    /// Any of `todos:read`, `todos:write`, `products:write`, `users:read`,
-    /// `users:write`, `profile:read` that your role may grant.
-    #[schema(example = json!(["todos:read"]))]
+    /// Scopes your role may grant; at least one (a repeated scope counts once).
+    #[schema(value_type = Vec<sets::Scope>, min_items = 1, example = json!(["todos:read"]))]
     pub scopes: Vec<String>,
     /// Omit for a key that does not expire.
     #[serde(default)]
@@ -24,12 +26,14 @@ pub struct CreateApiKey {
 
 /// An API key without its secret.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = ApiKey)]
 pub struct ApiKeyBody {
     pub id: Uuid,
     pub name: String,
     /// The key's first characters.
     #[schema(example = "rvt_Zq3xv9Tk")]
     pub prefix: String,
+    #[schema(value_type = BTreeSet<sets::Scope>)]
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -50,8 +54,13 @@ impl From<ApiKey> for ApiKeyBody {
     }
 }
 
+/// Every key of the caller, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyList(pub Vec<ApiKeyBody>);
+
 /// A new key: the one time its secret is shown.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = CreatedApiKey)]
 pub struct CreatedApiKeyBody {
     /// Send it as `X-API-Key`. Store it now: it is never shown again.
     pub key: String,

@@ -1,5 +1,6 @@
 //! Authentication bodies.
 
+use super::sets;
 use rivet_auth::TokenPair;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -8,7 +9,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
-    #[schema(example = "ada@example.com", format = Email)]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
     /// 8–128 characters, not a common password, not the email.
     #[schema(example = "correct horse battery staple", min_length = 8, max_length = 128)]
@@ -22,9 +23,9 @@ pub struct Register {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
-    #[schema(example = "correct horse battery staple")]
+    #[schema(example = "correct horse battery staple", min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -37,8 +38,10 @@ pub struct RefreshToken {
 
 /// The tokens a successful login or refresh returns.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = TokenPair)]
 pub struct TokenPairBody {
     pub access_token: String,
+    #[schema(value_type = sets::TokenType)]
     pub token_type: String,
     pub expires_in: u64,
     pub refresh_token: String,
@@ -62,8 +65,7 @@ impl From<TokenPair> for TokenPairBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 pub struct TokenRequest {
-    /// `password` or `refresh_token`.
-    #[schema(example = "password")]
+    #[schema(value_type = sets::GrantType, example = "password")]
     grant_type: String,
     /// The email, for the password grant.
     #[schema(example = "ada@example.com")]
@@ -80,6 +82,7 @@ pub struct TokenRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct OAuthToken {
     pub access_token: String,
+    #[schema(value_type = sets::TokenType)]
     pub token_type: String,
     pub expires_in: u64,
     pub refresh_token: String,
@@ -88,6 +91,7 @@ pub struct OAuthToken {
 /// The OAuth2 token endpoint's error body (RFC 6749 §5.2).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
 pub struct OAuthError {
+    #[schema(value_type = sets::OAuthErrorCode)]
     pub error: String,
     pub error_description: String,
 }
@@ -96,7 +100,7 @@ pub struct OAuthError {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotPassword {
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
 }
 
@@ -105,6 +109,7 @@ pub struct ForgotPassword {
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
     /// The `token` query parameter of the emailed link.
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     #[schema(example = "a new correct horse battery staple", min_length = 8, max_length = 128)]
     pub new_password: String,
@@ -115,5 +120,6 @@ pub struct ResetPassword {
 #[serde(deny_unknown_fields)]
 pub struct VerifyEmail {
     /// The `token` query parameter of the emailed link.
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
 }

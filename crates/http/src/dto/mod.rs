@@ -5,5 +5,6 @@
 pub mod api_keys;
 pub mod auth;
 pub mod products;
+pub mod sets;
 pub mod todos;
 pub mod users;

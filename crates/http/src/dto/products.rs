@@ -1,5 +1,6 @@
 //! Product bodies.
 
+use super::sets;
 use crate::extract::Patch;
 use chrono::{DateTime, Utc};
 use rivet_domain::product::Product;
@@ -9,13 +10,15 @@ use uuid::Uuid;
 
 /// A product as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Product)]
 pub struct ProductBody {
     pub id: Uuid,
-    #[schema(example = "HAM-001")]
+    #[schema(value_type = sets::Sku, example = "HAM-001")]
     pub sku: String,
     pub name: String,
     pub description: Option<String>,
     pub price_cents: i64,
+    #[schema(value_type = sets::Currency, example = "EUR")]
     pub currency: String,
     pub category: String,
     pub stock: i64,
@@ -50,17 +53,16 @@ impl From<Product> for ProductBody {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProduct {
-    /// 3–32 of `A-Z`, `0-9`, `-` (upper-cased).
-    #[schema(example = "HAM-001", min_length = 3, max_length = 32)]
+    #[schema(value_type = sets::Sku, example = "HAM-001")]
     pub sku: String,
     #[schema(example = "Claw hammer", min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: Option<String>,
     #[schema(example = 1299, minimum = 0, maximum = 100000000)]
     pub price_cents: i64,
-    /// ISO 4217.
-    #[schema(example = "EUR")]
+    #[schema(value_type = sets::Currency, example = "EUR")]
     pub currency: String,
     #[schema(example = "tools", min_length = 1, max_length = 64)]
     pub category: String,
@@ -73,23 +75,32 @@ pub struct CreateProduct {
 
 /// `PATCH /products/{id}`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateProduct {
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = sets::Sku)]
+    #[serde(default)]
     pub sku: Patch<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[serde(default)]
     pub name: Patch<String>,
-    #[schema(value_type = Option<String>)]
+    /// `null` clears it.
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    #[serde(default)]
     pub description: Patch<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, minimum = 0, maximum = 100000000)]
+    #[serde(default)]
     pub price_cents: Patch<i64>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = sets::Currency)]
+    #[serde(default)]
     pub currency: Patch<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, min_length = 1, max_length = 64)]
+    #[serde(default)]
     pub category: Patch<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, minimum = 0, maximum = 1000000)]
+    #[serde(default)]
     pub stock: Patch<i64>,
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
+    #[serde(default)]
     pub is_active: Patch<bool>,
 }
 
@@ -112,9 +123,14 @@ pub struct ProductFilterParams {
     /// Holders of `products:write` only.
     pub include_inactive: Option<bool>,
     pub category: Option<String>,
+    #[param(minimum = 0, maximum = 100000000)]
     pub min_price: Option<i64>,
+    #[param(minimum = 0, maximum = 100000000)]
     pub max_price: Option<i64>,
     pub in_stock: Option<bool>,
+    /// Case-insensitive substring of the name, the description or the SKU.
+    #[param(max_length = 200)]
     pub q: Option<String>,
+    #[param(value_type = Option<sets::Currency>)]
     pub currency: Option<String>,
 }

@@ -1,28 +1,31 @@
 //! Todo bodies.
 
+use super::sets;
 use crate::extract::Patch;
 use chrono::{DateTime, NaiveDate, Utc};
+use rivet_domain::collection::search_text;
 use rivet_domain::todo::{Priority, Status, Todo, TodoStats};
 use rivet_domain::{FieldError, ValidationErrors};
 use serde::{Deserialize, Serialize};
+#[allow(unused_imports)] // named in schema attributes only
+use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// A todo as the API shows it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = Todo)]
 pub struct TodoBody {
     pub id: Uuid,
     #[schema(example = "Write the report")]
     pub title: String,
     pub description: Option<String>,
-    /// `pending`, `in_progress` or `done`.
-    #[schema(example = "pending")]
+    #[schema(value_type = sets::TodoStatus, example = "pending")]
     pub status: String,
-    /// `low`, `medium`, `high` or `urgent`.
-    #[schema(example = "medium")]
+    #[schema(value_type = sets::TodoPriority, example = "medium")]
     pub priority: String,
     pub due_date: Option<NaiveDate>,
-    #[schema(example = json!(["work"]))]
+    #[schema(value_type = BTreeSet<sets::Tag>, example = json!(["work"]))]
     pub tags: Vec<String>,
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -59,38 +62,44 @@ pub struct CreateTodo {
     pub description: Option<String>,
     /// Default `pending`.
     #[serde(default)]
-    #[schema(example = "pending")]
+    #[schema(value_type = Option<sets::TodoStatus>, example = "pending")]
     pub status: Option<String>,
     /// Default `medium`.
     #[serde(default)]
-    #[schema(example = "high")]
+    #[schema(value_type = Option<sets::TodoPriority>, example = "high")]
     pub priority: Option<String>,
     #[serde(default)]
     pub due_date: Option<NaiveDate>,
-    /// Up to 20 unique tags of `[a-z0-9-]{1,32}`.
+    /// Up to 20 unique tags.
     #[serde(default)]
-    #[schema(example = json!(["work", "q3"]))]
+    #[schema(value_type = Option<BTreeSet<sets::Tag>>, max_items = 20, example = json!(["work", "q3"]))]
     pub tags: Option<Vec<String>>,
 }
 
 /// `PATCH /todos/{id}`: absent leaves a field, `null` clears a nullable one.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateTodo {
-    #[schema(value_type = Option<String>, max_length = 200)]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[serde(default)]
     pub title: Patch<String>,
     /// `null` clears it.
     #[schema(value_type = Option<String>, max_length = 10000)]
+    #[serde(default)]
     pub description: Patch<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = sets::TodoStatus)]
+    #[serde(default)]
     pub status: Patch<String>,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = sets::TodoPriority)]
+    #[serde(default)]
     pub priority: Patch<String>,
     /// `null` clears it.
     #[schema(value_type = Option<NaiveDate>)]
+    #[serde(default)]
     pub due_date: Patch<NaiveDate>,
-    /// Replaces the whole set.
-    #[schema(value_type = Option<Vec<String>>)]
+    /// Replaces the whole set (up to 20 unique tags).
+    #[schema(value_type = BTreeSet<sets::Tag>, max_items = 20)]
+    #[serde(default)]
     pub tags: Patch<Vec<String>>,
 }
 
@@ -99,19 +108,29 @@ pub struct UpdateTodo {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TodoFilterParams {
-    /// One status or a comma-separated list.
+    /// Statuses to include (comma-separated in the query: `status=pending,done`).
+    #[param(value_type = Option<Vec<sets::TodoStatus>>, style = Form, explode = false)]
     pub status: Option<String>,
-    /// One priority or a comma-separated list.
+    /// Priorities to include (comma-separated in the query).
+    #[param(value_type = Option<Vec<sets::TodoPriority>>, style = Form, explode = false)]
     pub priority: Option<String>,
+    #[param(value_type = Option<sets::Tag>)]
     pub tag: Option<String>,
     pub due_before: Option<NaiveDate>,
     pub due_after: Option<NaiveDate>,
     pub overdue: Option<bool>,
+    /// Case-insensitive substring of the title or the description.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
 }
 
-fn list<T>(errors: &mut ValidationErrors, field: &str, raw: Option<&str>, parse: fn(&str) -> Result<T, FieldError>) -> Vec<T> {
+fn list<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Result<T, FieldError>,
+) -> Vec<T> {
     raw.map(|l| l.split(',').filter_map(|v| errors.check(field, parse(v.trim()))).collect()).unwrap_or_default()
 }
 
@@ -124,10 +143,7 @@ impl TodoFilterParams {
         let mut errors = ValidationErrors::new();
         let statuses = list(&mut errors, "status", self.status.as_deref(), Status::parse);
         let priorities = list(&mut errors, "priority", self.priority.as_deref(), Priority::parse);
-        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
-        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            errors.push(FieldError::new("q", "length", "must be at most 200 characters"));
-        }
+        let q = errors.check("q", search_text(self.q.as_deref())).flatten();
         errors.into_result()?;
         Ok(rivet_domain::todo::TodoFilter {
             statuses,
@@ -145,6 +161,7 @@ impl TodoFilterParams {
 
 /// Counts per status.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = TodoCountsByStatus)]
 pub struct ByStatus {
     pub pending: i64,
     pub in_progress: i64,
@@ -153,6 +170,7 @@ pub struct ByStatus {
 
 /// Counts per priority.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = TodoCountsByPriority)]
 pub struct ByPriority {
     pub low: i64,
     pub medium: i64,
@@ -162,6 +180,7 @@ pub struct ByPriority {
 
 /// The todo part of `GET /users/me/stats`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[schema(as = TodoStats)]
 pub struct TodoStatsBody {
     pub total: i64,
     pub by_status: ByStatus,
@@ -174,6 +193,7 @@ pub struct TodoStatsBody {
 
 /// `GET /users/me/stats` and `GET /users/{id}/stats`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[schema(as = UserStats)]
 pub struct StatsBody {
     pub todos: TodoStatsBody,
 }

@@ -1,5 +1,6 @@
 //! User bodies.
 
+use super::sets;
 use crate::extract::Patch;
 use chrono::{DateTime, Utc};
 use rivet_domain::User;
@@ -9,12 +10,13 @@ use uuid::Uuid;
 
 /// A user as the API shows it. No password hash, ever.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[schema(as = User)]
 pub struct UserBody {
     pub id: Uuid,
     #[schema(example = "ada@example.com")]
     pub email: String,
     pub full_name: Option<String>,
-    #[schema(example = "user")]
+    #[schema(value_type = sets::Role, example = "user")]
     pub role: String,
     pub is_active: bool,
     pub email_verified: bool,
@@ -39,13 +41,15 @@ impl From<User> for UserBody {
 
 /// `PATCH /users/me`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateMe {
     /// `null` clears the name.
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[serde(default)]
     pub full_name: Patch<String>,
     /// A new address is unverified until confirmed.
-    #[schema(value_type = Option<String>, format = Email)]
+    #[schema(value_type = String, format = Email, max_length = 254)]
+    #[serde(default)]
     pub email: Patch<String>,
 }
 
@@ -53,21 +57,25 @@ pub struct UpdateMe {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
+    /// 8–128 characters, not a common password, not the email.
     #[schema(min_length = 8, max_length = 128)]
     pub new_password: String,
 }
 
 /// `PATCH /users/{id}`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct AdminUpdateUser {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
+    #[serde(default)]
     pub full_name: Patch<String>,
-    /// `user`, `manager` or `admin`.
-    #[schema(value_type = Option<String>, example = "manager")]
+    #[schema(value_type = sets::Role, example = "manager")]
+    #[serde(default)]
     pub role: Patch<String>,
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool)]
+    #[serde(default)]
     pub is_active: Patch<bool>,
 }
 
@@ -76,11 +84,13 @@ pub struct AdminUpdateUser {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserFilterParams {
-    /// One role or a comma-separated list.
+    /// Roles to include (comma-separated in the query: `role=admin,manager`).
+    #[param(value_type = Option<Vec<sets::Role>>, style = Form, explode = false)]
     pub role: Option<String>,
     pub is_active: Option<bool>,
     pub email_verified: Option<bool>,
     /// Case-insensitive substring of the email or the name.
+    #[param(max_length = 200)]
     pub q: Option<String>,
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
@@ -95,12 +105,11 @@ impl UserFilterParams {
         let mut errors = rivet_domain::ValidationErrors::new();
         let roles = match self.role.as_deref() {
             None => Vec::new(),
-            Some(list) => list.split(',').filter_map(|r| errors.check("role", rivet_domain::Role::parse(r.trim()))).collect(),
+            Some(list) => {
+                list.split(',').filter_map(|r| errors.check("role", rivet_domain::Role::parse(r.trim()))).collect()
+            }
         };
-        let q = self.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
-        if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-            errors.push(rivet_domain::FieldError::new("q", "length", "must be at most 200 characters"));
-        }
+        let q = errors.check("q", rivet_domain::collection::search_text(self.q.as_deref())).flatten();
         errors.into_result()?;
         Ok(rivet_domain::user::UserFilter {
             roles,

@@ -11,7 +11,9 @@ use rivet_domain::{Error as DomainError, ValidationErrors};
 use tracing::error;
 
 mod families;
-use families::{auth_problem, bearer_challenge, conflict_problem, fields, internal_problem, repo_problem, validation_problem};
+use families::{
+    auth_problem, bearer_challenge, conflict_problem, fields, internal_problem, repo_problem, validation_problem,
+};
 
 /// Where a piece of invalid input was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +98,12 @@ impl ApiError {
         let none = Vec::new();
         match self {
             Self::MalformedBody(why) => (
-                Problem::new(StatusCode::BAD_REQUEST, "malformed_body", "Malformed body", format!("the body could not be parsed: {why}")),
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_body",
+                    "Malformed body",
+                    format!("the body could not be parsed: {why}"),
+                ),
                 none,
             ),
             Self::Unauthenticated => (
@@ -112,14 +119,22 @@ impl ApiError {
             Self::Domain(e) => (
                 match e {
                     DomainError::Validation(errors) => {
-                        let mut p =
-                            Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", errors.to_string());
+                        let mut p = Problem::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "validation_failed",
+                            "Validation failed",
+                            errors.to_string(),
+                        );
                         p.errors = fields(Location::Body, errors);
                         p
                     }
-                    DomainError::NotFound => Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist"),
+                    DomainError::NotFound => {
+                        Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist")
+                    }
                     DomainError::Conflict(c) => conflict_problem(*c),
-                    DomainError::LastAdmin => Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string()),
+                    DomainError::LastAdmin => {
+                        Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string())
+                    }
                     DomainError::InsufficientStock => Problem::new(
                         StatusCode::CONFLICT,
                         "insufficient_stock",
@@ -143,7 +158,9 @@ impl ApiError {
                 },
                 none,
             ),
-            Self::RouteNotFound => (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no resource at this path"), none),
+            Self::RouteNotFound => {
+                (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no resource at this path"), none)
+            }
             Self::MethodNotAllowed { allow } => (
                 Problem::new(
                     StatusCode::METHOD_NOT_ALLOWED,

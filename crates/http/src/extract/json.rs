@@ -25,7 +25,8 @@ pub(crate) fn is_json(req: &HttpRequest) -> bool {
 
 /// Reads the whole payload, refusing more than `limit` bytes.
 pub(crate) async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<BytesMut, ApiError> {
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
@@ -51,7 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !is_json(&req) {
                 return Err(ApiError::UnsupportedMediaType { expected: "application/json" });
             }
-            let limit = req.app_data::<web::Data<HttpLimits>>().map_or(HttpLimits::default().max_json_bytes, |l| l.max_json_bytes);
+            let limit = req
+                .app_data::<web::Data<HttpLimits>>()
+                .map_or(HttpLimits::default().max_json_bytes, |l| l.max_json_bytes);
             let body = read_limited(&req, payload, limit).await?;
             let mut de = serde_json::Deserializer::from_slice(&body);
             let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -72,12 +75,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 ///
 /// # Errors
 /// `UnsupportedMediaType`, `PayloadTooLarge` or `MalformedBody`.
-pub async fn read_form(req: &HttpRequest, payload: Payload) -> Result<std::collections::HashMap<String, String>, ApiError> {
+pub async fn read_form(
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
     let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !ct.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(ApiError::UnsupportedMediaType { expected: "application/x-www-form-urlencoded" });
     }
-    let limit = req.app_data::<web::Data<HttpLimits>>().map_or(HttpLimits::default().max_json_bytes, |l| l.max_json_bytes);
+    let limit =
+        req.app_data::<web::Data<HttpLimits>>().map_or(HttpLimits::default().max_json_bytes, |l| l.max_json_bytes);
     let body = read_limited(req, payload, limit).await?;
     serde_urlencoded::from_bytes(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))
 }

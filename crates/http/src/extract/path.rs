@@ -9,6 +9,8 @@ use uuid::Uuid;
 /// # Errors
 /// 422 with `location: "path"` when the segment is not a UUID.
 pub fn path_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw)
-        .map_err(|_| ApiError::Invalid { location: Location::Path, errors: ValidationErrors::single("id", "format", "must be a UUID") })
+    Uuid::parse_str(raw).map_err(|_| ApiError::Invalid {
+        location: Location::Path,
+        errors: ValidationErrors::single("id", "format", "must be a UUID"),
+    })
 }

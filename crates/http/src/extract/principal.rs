@@ -25,7 +25,8 @@ pub const API_KEY: header::HeaderName = header::HeaderName::from_static("x-api-k
 pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Err(ApiError::Unauthenticated) };
     let value = value.to_str().map_err(|_| AuthError::InvalidToken("the Authorization header is not valid"))?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or(AuthError::InvalidToken("expected `Authorization: Bearer <token>`"))?;
+    let (scheme, token) =
+        value.trim().split_once(' ').ok_or(AuthError::InvalidToken("expected `Authorization: Bearer <token>`"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AuthError::InvalidToken("expected `Authorization: Bearer <token>`").into());
     }
@@ -45,7 +46,12 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal("application state is not configured".into()))?;
             let principal = match api_key {
-                Some(key) => state.api_keys.authenticate(&key.map_err(|_| AuthError::InvalidToken("the API key is not valid"))?).await?,
+                Some(key) => {
+                    state
+                        .api_keys
+                        .authenticate(&key.map_err(|_| AuthError::InvalidToken("the API key is not valid"))?)
+                        .await?
+                }
                 None => {
                     let token = token?;
                     match verified {

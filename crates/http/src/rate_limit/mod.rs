@@ -58,7 +58,11 @@ impl Decision {
     }
 
     fn into_result(self) -> Result<Self, ApiError> {
-        if self.allowed { Ok(self) } else { Err(ApiError::RateLimited { limit: self.limit, reset_secs: self.reset_secs }) }
+        if self.allowed {
+            Ok(self)
+        } else {
+            Err(ApiError::RateLimited { limit: self.limit, reset_secs: self.reset_secs })
+        }
     }
 }
 
@@ -107,7 +111,14 @@ impl RateLimiter {
     /// A limiter counting in `counter`, a store named `store` in readiness
     /// answers (`redis`); a `memory` store is never checked.
     pub fn new(counter: Arc<dyn RateCounter>, store: &'static str, budgets: Budgets) -> Self {
-        Self { counter, store, budgets, rejected: Arc::default(), store_errors: Arc::default(), last_warning: Arc::default() }
+        Self {
+            counter,
+            store,
+            budgets,
+            rejected: Arc::default(),
+            store_errors: Arc::default(),
+            last_warning: Arc::default(),
+        }
     }
 
     /// The configured budgets.
@@ -172,7 +183,8 @@ impl RateLimiter {
     /// # Errors
     /// 429 `rate_limited` when the budget is spent.
     pub async fn check_email(&self, email: &str) -> Result<(), ApiError> {
-        let normalised = rivet_domain::Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
+        let normalised =
+            rivet_domain::Email::parse(email).map_or_else(|_| email.trim().to_lowercase(), |e| e.as_str().to_owned());
         match self.count("email", &normalised, self.budgets.credential_per_minute).await? {
             Some(decision) => decision.into_result().map(drop),
             None => Ok(()),

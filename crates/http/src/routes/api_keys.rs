@@ -2,7 +2,7 @@
 //! session only — a key cannot create, list or revoke keys.
 
 use super::{Endpoint, Routes};
-use crate::dto::api_keys::{ApiKeyBody, CreateApiKey, CreatedApiKeyBody};
+use crate::dto::api_keys::{ApiKeyBody, ApiKeyList, CreateApiKey, CreatedApiKeyBody};
 use crate::error::ApiError;
 use crate::extract::{Authenticated, Json, path_id};
 use crate::problem::Problem;
@@ -18,8 +18,29 @@ pub fn configure(routes: &mut Routes<'_>) {
 
 const MANAGE: &str = "manage API keys with an API key";
 
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", summary = "Create an API key (shown once)", security(("bearer" = [])), request_body = CreateApiKey, responses((status = 201, description = "The key; `key` is shown only now", body = CreatedApiKeyBody), (status = 403, description = "Called with an API key (`forbidden`)", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn create(state: web::Data<AppState>, who: Authenticated, body: Json<CreateApiKey>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/api-keys",
+    operation_id = "createApiKey",
+    tag = "api-keys",
+    summary = "Create an API key (shown once)",
+    security(("bearer" = [])),
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "The key; `key` is shown only now", body = CreatedApiKeyBody),
+        (
+            status = 403,
+            description = "Called with an API key (`forbidden`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
+pub(crate) async fn create(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    body: Json<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
     who.0.require_session(MANAGE)?;
     let created = state.api_keys.create(&who.0, &body.0.name, &body.0.scopes, body.0.expires_in_days).await?;
     Ok(HttpResponse::Created()
@@ -28,14 +49,39 @@ pub(crate) async fn create(state: web::Data<AppState>, who: Authenticated, body:
         .json(CreatedApiKeyBody { key: created.secret, api_key: created.key.into() }))
 }
 
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", summary = "Your API keys (without secrets)", security(("bearer" = [])), responses((status = 200, description = "Every key, newest first", body = Vec<ApiKeyBody>)))]
-pub(crate) async fn list(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<Vec<ApiKeyBody>>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/api-keys",
+    operation_id = "listApiKeys",
+    tag = "api-keys",
+    summary = "Your API keys (without secrets)",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every key, newest first", body = ApiKeyList),
+    ),
+)]
+pub(crate) async fn list(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<ApiKeyList>, ApiError> {
     who.0.require_session(MANAGE)?;
-    Ok(web::Json(state.api_keys.list(&who.0).await?.into_iter().map(ApiKeyBody::from).collect()))
+    Ok(web::Json(ApiKeyList(state.api_keys.list(&who.0).await?.into_iter().map(ApiKeyBody::from).collect())))
 }
 
-#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", summary = "Revoke an API key (effective at once)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The key's id")), responses((status = 204, description = "Revoked")))]
-pub(crate) async fn revoke(state: web::Data<AppState>, who: Authenticated, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    delete,
+    path = "/api/v1/api-keys/{id}",
+    operation_id = "revokeApiKey",
+    tag = "api-keys",
+    summary = "Revoke an API key (effective at once)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The key's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+    ),
+)]
+pub(crate) async fn revoke(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.0.require_session(MANAGE)?;
     state.api_keys.revoke(&who.0, ApiKeyId(path_id(&id)?)).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -39,7 +39,9 @@ impl Deprecation {
 
     /// The headers the route answers with.
     pub fn headers(&self) -> DefaultHeaders {
-        let mut headers = DefaultHeaders::new().add(("Deprecation", format!("@{}", self.since))).add(("Sunset", http_date(self.sunset)));
+        let mut headers = DefaultHeaders::new()
+            .add(("Deprecation", format!("@{}", self.since)))
+            .add(("Sunset", http_date(self.sunset)));
         if let Some(successor) = self.successor {
             headers = headers.add(("Link", format!("<{successor}>; rel=\"successor-version\"")));
         }
@@ -49,7 +51,11 @@ impl Deprecation {
     /// The sentence added to the operation's description.
     pub fn notice(&self) -> String {
         let successor = self.successor.map(|s| format!(" Use `{s}` instead.")).unwrap_or_default();
-        format!("**Deprecated** since {}; stops working after {}.{successor}", http_date(self.since), http_date(self.sunset))
+        format!(
+            "**Deprecated** since {}; stops working after {}.{successor}",
+            http_date(self.since),
+            http_date(self.sunset)
+        )
     }
 }
 
@@ -59,8 +65,13 @@ mod tests {
     use crate::routes::Endpoint;
     use actix_web::{App, HttpResponse, test as web_test};
 
-    static TABLE: [Deprecation; 1] =
-        [Deprecation { method: "get", path: "/old", since: 1_767_225_600, sunset: 1_782_864_000, successor: Some("/api/v1/new") }];
+    static TABLE: [Deprecation; 1] = [Deprecation {
+        method: "get",
+        path: "/old",
+        since: 1_767_225_600,
+        sunset: 1_782_864_000,
+        successor: Some("/api/v1/new"),
+    }];
 
     #[actix_web::test]
     async fn a_deprecated_route_announces_its_deprecation_sunset_and_successor() {
@@ -80,8 +91,13 @@ mod tests {
     #[test]
     fn the_openapi_document_marks_a_deprecated_operation() {
         let mut doc = crate::openapi::document();
-        let table: &'static [Deprecation] =
-            &[Deprecation { method: "get", path: "/api/v1/products", since: 1_767_225_600, sunset: 1_782_864_000, successor: None }];
+        let table: &'static [Deprecation] = &[Deprecation {
+            method: "get",
+            path: "/api/v1/products",
+            since: 1_767_225_600,
+            sunset: 1_782_864_000,
+            successor: None,
+        }];
         crate::openapi::mark_deprecated(&mut doc, table);
         let json = serde_json::to_value(&doc).unwrap();
         let op = &json["paths"]["/api/v1/products"]["get"];

@@ -26,8 +26,13 @@ where
 
     fn call(&self, args: Args) -> Self::Future {
         let handler = self.0.clone();
-        async move { AssertUnwindSafe(async move { handler.call(args).await }).catch_unwind().await.map_err(|p| panicked(p.as_ref())) }
-            .boxed_local()
+        async move {
+            AssertUnwindSafe(async move { handler.call(args).await })
+                .catch_unwind()
+                .await
+                .map_err(|p| panicked(p.as_ref()))
+        }
+        .boxed_local()
     }
 }
 

@@ -44,8 +44,27 @@ fn grant_failure(e: AuthError) -> Result<HttpResponse, ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", summary = "OAuth2 token endpoint (RFC 6749)", request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "`grant_type=password&username=…&password=…` or `grant_type=refresh_token&refresh_token=…`"), responses((status = 200, description = "Tokens", body = OAuthToken), (status = 400, description = "RFC 6749 §5.2 error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`", body = OAuthError)))]
-pub(crate) async fn token(state: web::Data<AppState>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    operation_id = "issueOAuthToken",
+    tag = "auth",
+    summary = "OAuth2 token endpoint (RFC 6749)",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "`grant_type=password&username=…&password=…` or `grant_type=refresh_token&refresh_token=…`"),
+    responses(
+        (status = 200, description = "Tokens", body = OAuthToken),
+        (
+            status = 400,
+            description = "RFC 6749 §5.2 error: `invalid_request`, `invalid_grant`, `unsupported_grant_type`",
+            body = OAuthError,
+        ),
+    ),
+)]
+pub(crate) async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let form: HashMap<String, String> = match read_form(&req, payload.into_inner()).await {
         Ok(form) => form,
         Err(ApiError::PayloadTooLarge { limit }) => return Err(ApiError::PayloadTooLarge { limit }),

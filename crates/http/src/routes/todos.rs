@@ -2,8 +2,9 @@
 //! for every method, exactly like one that does not exist.
 
 use super::{API_PREFIX, Endpoint, Routes};
-use crate::collection::{Listing, PageBody, PagingParams, page_response};
+use crate::collection::{Listing, PagingParams, TodoPage, page_response};
 use crate::conditional::{if_match, versioned};
+use crate::dto::sets;
 use crate::dto::todos::{CreateTodo, TodoBody, TodoFilterParams, UpdateTodo};
 use crate::error::{ApiError, Location};
 use crate::extract::{Authenticated, Json, non_null, path_id};
@@ -23,7 +24,23 @@ pub fn configure(routes: &mut Routes<'_>) {
     routes.add(Endpoint::new("/api/v1/todos/{id}").get(get).patch(update).delete(delete));
 }
 
-#[utoipa::path(get, path = "/api/v1/todos", tag = "todos", summary = "List your todos", security(("bearer" = [])), params(PagingParams, TodoFilterParams), responses((status = 200, description = "A page of todos (sort: created_at, updated_at, due_date, priority, title; default -created_at)", body = PageBody<TodoBody>)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/todos",
+    operation_id = "listTodos",
+    tag = "todos",
+    summary = "List your todos",
+    security(("bearer" = [])),
+    params(PagingParams, TodoFilterParams),
+    responses(
+        (
+            status = 200,
+            description = "A page of todos (sort: created_at, updated_at, due_date, priority, title; default \
+                -created_at)",
+            body = TodoPage,
+        ),
+    ),
+)]
 pub(crate) async fn list(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -32,13 +49,39 @@ pub(crate) async fn list(
 ) -> Result<HttpResponse, ApiError> {
     who.0.require_scope(Scope::TodosRead)?;
     let (sort, page) = listing.page(Sort::by(TodoSort::CreatedAt, true), &state.cursors)?;
-    let filter =
-        listing.filter.into_filter(now().date_naive()).map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
+    let filter = listing
+        .filter
+        .into_filter(now().date_naive())
+        .map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
     let todos = state.todos.list(who.0.user_id, &TodoQuery { filter, sort, page }).await?;
     Ok(page_response(&req, todos.map(TodoBody::from), &state.cursors))
 }
 
-#[utoipa::path(post, path = "/api/v1/todos", tag = "todos", summary = "Create a todo", security(("bearer" = [])), params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for a repeated request (24 h)")), request_body = CreateTodo, responses((status = 201, description = "The new todo; `Location` and `ETag`", body = TodoBody), (status = 409, description = "The first request with this Idempotency-Key is still running (`idempotency_in_progress`)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/todos",
+    operation_id = "createTodo",
+    tag = "todos",
+    summary = "Create a todo",
+    security(("bearer" = [])),
+    params(
+        (
+            "Idempotency-Key" = Option<sets::IdempotencyKey>,
+            Header,
+            description = "Replays the first answer for a repeated request (24 h)",
+        ),
+    ),
+    request_body = CreateTodo,
+    responses(
+        (status = 201, description = "The new todo; `Location` and `ETag`", body = TodoBody),
+        (
+            status = 409,
+            description = "The first request with this Idempotency-Key is still running (`idempotency_in_progress`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn create(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -57,7 +100,19 @@ pub(crate) async fn create(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/todos/{id}", tag = "todos", summary = "One of your todos", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "The todo, with its `ETag`", body = TodoBody), (status = 304, description = "Unchanged")))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/todos/{id}",
+    operation_id = "getTodo",
+    tag = "todos",
+    summary = "One of your todos",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "The todo, with its `ETag`", body = TodoBody),
+        (status = 304, description = "Unchanged"),
+    ),
+)]
 pub(crate) async fn get(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -69,7 +124,25 @@ pub(crate) async fn get(
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/todos/{id}", tag = "todos", summary = "Change a todo (absent fields stay, `null` clears)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), request_body = UpdateTodo, responses((status = 200, description = "The changed todo", body = TodoBody), (status = 412, description = "`If-Match` names an older version (`precondition_failed`)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/todos/{id}",
+    operation_id = "updateTodo",
+    tag = "todos",
+    summary = "Change a todo (absent fields stay, `null` clears)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    request_body = UpdateTodo,
+    responses(
+        (status = 200, description = "The changed todo", body = TodoBody),
+        (
+            status = 412,
+            description = "`If-Match` names an older version (`precondition_failed`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn update(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -94,7 +167,24 @@ pub(crate) async fn update(
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/todos/{id}", tag = "todos", summary = "Delete a todo", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 204, description = "Deleted"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/todos/{id}",
+    operation_id = "deleteTodo",
+    tag = "todos",
+    summary = "Delete a todo",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (
+            status = 412,
+            description = "`If-Match` names an older version",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn delete(
     state: web::Data<AppState>,
     who: Authenticated,

@@ -1,7 +1,7 @@
 //! `/api/v1/users`: the caller's own account, and administration of others.
 
 use super::{Endpoint, Routes};
-use crate::collection::{Listing, PageBody, PagingParams, page_response};
+use crate::collection::{Listing, PagingParams, UserPage, page_response};
 use crate::conditional::{if_match, versioned};
 use crate::dto::todos::StatsBody;
 use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
@@ -31,13 +31,51 @@ fn user(req: &HttpRequest, user: User) -> HttpResponse {
     versioned(req, HttpResponse::Ok(), user.version, &UserBody::from(user))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", summary = "Your account", security(("bearer" = [])), responses((status = 200, description = "The account, with its `ETag`", body = UserBody), (status = 304, description = "Unchanged since the `If-None-Match` tag")))]
-pub(crate) async fn me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me",
+    operation_id = "getCurrentUser",
+    tag = "users",
+    summary = "Your account",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The account, with its `ETag`", body = UserBody),
+        (status = 304, description = "Unchanged since the `If-None-Match` tag"),
+    ),
+)]
+pub(crate) async fn me(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     who.0.require_scope(Scope::ProfileRead)?;
     Ok(user(&req, state.accounts.get(who.0.user_id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", summary = "Change your name or email", security(("bearer" = [])), request_body = UpdateMe, responses((status = 200, description = "The changed account", body = UserBody), (status = 409, description = "The email is taken (`email_taken`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version (`precondition_failed`)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/me",
+    operation_id = "updateCurrentUser",
+    tag = "users",
+    summary = "Change your name or email",
+    security(("bearer" = [])),
+    request_body = UpdateMe,
+    responses(
+        (status = 200, description = "The changed account", body = UserBody),
+        (
+            status = 409,
+            description = "The email is taken (`email_taken`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+        (
+            status = 412,
+            description = "`If-Match` names an older version (`precondition_failed`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn update_me(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -52,15 +90,52 @@ pub(crate) async fn update_me(
     Ok(user(&req, state.accounts.update_profile(who.0.user_id, patch, &if_match(&req)).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", summary = "Delete your account with everything it owns", security(("bearer" = [])), responses((status = 204, description = "Deleted"), (status = 409, description = "You are the last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
-pub(crate) async fn delete_me(state: web::Data<AppState>, who: Authenticated, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me",
+    operation_id = "deleteCurrentUser",
+    tag = "users",
+    summary = "Delete your account with everything it owns",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (
+            status = 409,
+            description = "You are the last active administrator (`last_admin`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+        (
+            status = 412,
+            description = "`If-Match` names an older version",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
+pub(crate) async fn delete_me(
+    state: web::Data<AppState>,
+    who: Authenticated,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     who.0.require_session("delete the account with an API key")?;
     state.accounts.delete(who.0.user_id, &if_match(&req)).await?;
     state.auth.forget_user(who.0.user_id);
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", summary = "Change your password; ends your other sessions", security(("bearer" = [])), request_body = ChangePassword, responses((status = 204, description = "Changed")))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/me/password",
+    operation_id = "changePassword",
+    tag = "users",
+    summary = "Change your password; ends your other sessions",
+    security(("bearer" = [])),
+    request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+    ),
+)]
 pub(crate) async fn change_password(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -73,7 +148,18 @@ pub(crate) async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", summary = "List users (`users:read`)", security(("bearer" = [])), params(PagingParams, UserFilterParams), responses((status = 200, description = "A page of users; `Link: rel=next` when more follow", body = PageBody<UserBody>)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    operation_id = "listUsers",
+    tag = "users",
+    summary = "List users (`users:read`)",
+    security(("bearer" = [])),
+    params(PagingParams, UserFilterParams),
+    responses(
+        (status = 200, description = "A page of users; `Link: rel=next` when more follow", body = UserPage),
+    ),
+)]
 pub(crate) async fn list_users(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -82,18 +168,40 @@ pub(crate) async fn list_users(
 ) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::UsersRead)?;
     let (sort, page) = listing.page(Sort::by(UserSort::CreatedAt, true), &state.cursors)?;
-    let filter = listing.filter.into_filter().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
+    let filter =
+        listing.filter.into_filter().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
     let users = state.accounts.list(&UserQuery { filter, sort, page }).await?;
     Ok(page_response(&req, users.map(UserBody::from), &state.cursors))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/me/stats", tag = "users", summary = "Statistics of your todos", security(("bearer" = [])), responses((status = 200, description = "Counts", body = StatsBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/stats",
+    operation_id = "getCurrentUserStats",
+    tag = "users",
+    summary = "Statistics of your todos",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Counts", body = StatsBody),
+    ),
+)]
 pub(crate) async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
     who.0.require_scope(Scope::TodosRead)?;
     Ok(web::Json(state.todos.stats(who.0.user_id).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}/stats", tag = "users", summary = "Statistics of a user's todos (`users:read`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "Counts", body = StatsBody)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}/stats",
+    operation_id = "getUserStats",
+    tag = "users",
+    summary = "Statistics of a user's todos (`users:read`)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "Counts", body = StatsBody),
+    ),
+)]
 pub(crate) async fn user_stats(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -105,7 +213,19 @@ pub(crate) async fn user_stats(
     Ok(web::Json(state.todos.stats(id).await?.into()))
 }
 
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", summary = "A user (`users:read`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 200, description = "The user", body = UserBody), (status = 304, description = "Unchanged")))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    operation_id = "getUser",
+    tag = "users",
+    summary = "A user (`users:read`)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 200, description = "The user", body = UserBody),
+        (status = 304, description = "Unchanged"),
+    ),
+)]
 pub(crate) async fn get_user(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -117,7 +237,31 @@ pub(crate) async fn get_user(
     Ok(user(&req, state.accounts.get(id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", summary = "Change a user's name, role or active flag (`users:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), request_body = AdminUpdateUser, responses((status = 200, description = "The changed user", body = UserBody), (status = 409, description = "It would remove the last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{id}",
+    operation_id = "updateUser",
+    tag = "users",
+    summary = "Change a user's name, role or active flag (`users:write`)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    request_body = AdminUpdateUser,
+    responses(
+        (status = 200, description = "The changed user", body = UserBody),
+        (
+            status = 409,
+            description = "It would remove the last active administrator (`last_admin`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+        (
+            status = 412,
+            description = "`If-Match` names an older version",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn update_user(
     state: web::Data<AppState>,
     who: Authenticated,
@@ -132,13 +276,38 @@ pub(crate) async fn update_user(
     let role = errors.check("role", non_null("role", role)).flatten();
     let is_active = errors.check("is_active", non_null("is_active", is_active)).flatten();
     errors.into_result().map_err(ApiError::invalid_body)?;
-    let updated =
-        state.accounts.admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }, &if_match(&req)).await?;
+    let updated = state
+        .accounts
+        .admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }, &if_match(&req))
+        .await?;
     state.auth.forget_user(id);
     Ok(user(&req, updated))
 }
 
-#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", summary = "Delete a user (`users:write`)", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The resource id")), responses((status = 204, description = "Deleted"), (status = 409, description = "The last active administrator (`last_admin`)", body = Problem, content_type = "application/problem+json"), (status = 412, description = "`If-Match` names an older version", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/{id}",
+    operation_id = "deleteUser",
+    tag = "users",
+    summary = "Delete a user (`users:write`)",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The resource id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (
+            status = 409,
+            description = "The last active administrator (`last_admin`)",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+        (
+            status = 412,
+            description = "`If-Match` names an older version",
+            body = Problem,
+            content_type = "application/problem+json",
+        ),
+    ),
+)]
 pub(crate) async fn delete_user(
     state: web::Data<AppState>,
     who: Authenticated,

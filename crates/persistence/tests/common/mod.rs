@@ -27,7 +27,8 @@ impl Drop for Stores {
 pub async fn stores(backend: &str) -> Stores {
     let guard = match backend {
         "postgres" => {
-            let admin = std::env::var("RIVET_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin = std::env::var("RIVET_TEST_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             TestDatabase::postgres(&admin).await.expect("PostgreSQL for tests")
         }
         _ => TestDatabase::sqlite().expect("temporary SQLite database"),

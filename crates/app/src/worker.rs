@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tracing::{Instrument, error, info, info_span, warn};
 
 /// How a worker paces itself.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct WorkerOptions {
     pub poll_interval: Duration,
     pub concurrency: usize,
@@ -27,6 +27,8 @@ pub struct WorkerOptions {
     pub purge_interval: Duration,
     /// How long running jobs get to finish on shutdown.
     pub grace: Duration,
+    /// Names the worker in logs and job leases (the host name, say).
+    pub label: Option<String>,
 }
 
 /// One worker process's job runner.
@@ -45,9 +47,10 @@ impl std::fmt::Debug for Worker {
     }
 }
 
-/// A name unique to this worker: host, process and a random suffix.
-fn worker_id() -> String {
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "rivet".into());
+/// A name unique to this worker: its label (the host, say), process and a
+/// random suffix.
+fn worker_id(label: Option<&str>) -> String {
+    let host = label.filter(|h| !h.is_empty()).unwrap_or("rivet");
     let suffix = uuid::Uuid::now_v7().simple().to_string();
     format!("{host}-{}-{}", std::process::id(), &suffix[suffix.len() - 8..])
 }
@@ -55,7 +58,7 @@ fn worker_id() -> String {
 impl Worker {
     /// A worker over `queue`, running tasks with `runner`.
     pub fn new(queue: Arc<dyn JobQueue>, runner: TaskRunner, options: WorkerOptions) -> Self {
-        Self { id: worker_id().into(), queue, runner, options, in_flight: Arc::default() }
+        Self { id: worker_id(options.label.as_deref()).into(), queue, runner, options, in_flight: Arc::default() }
     }
 
     /// This worker's name, as stored in `jobs.locked_by`.
@@ -77,7 +80,11 @@ impl Worker {
             let free = self.options.concurrency.saturating_sub(running.len());
             let mut full_batch = false;
             if free > 0 {
-                match self.queue.claim(&self.id, u32::try_from(free).unwrap_or(u32::MAX), now(), self.options.lease).await {
+                match self
+                    .queue
+                    .claim(&self.id, u32::try_from(free).unwrap_or(u32::MAX), now(), self.options.lease)
+                    .await
+                {
                     Ok(jobs) => {
                         failing_since = None;
                         full_batch = jobs.len() == free;
@@ -110,7 +117,8 @@ impl Worker {
     }
 
     async fn drain(&self, mut running: JoinSet<()>) {
-        let finished = tokio::time::timeout(self.options.grace, async { while running.join_next().await.is_some() {} }).await;
+        let finished =
+            tokio::time::timeout(self.options.grace, async { while running.join_next().await.is_some() {} }).await;
         if finished.is_err() {
             running.abort_all();
             while running.join_next().await.is_some() {}
@@ -118,7 +126,9 @@ impl Worker {
             for id in left {
                 match self.queue.release(id, &self.id, now()).await {
                     Ok(_) => info!(job_id = %id, "returned an unfinished job to the queue"),
-                    Err(e) => warn!(job_id = %id, error = %e, "could not return a job; it runs again when its lease ends"),
+                    Err(e) => {
+                        warn!(job_id = %id, error = %e, "could not return a job; it runs again when its lease ends")
+                    }
                 }
             }
         }

@@ -6,11 +6,15 @@
 //! bodies, failed authentication, validation, server and database errors),
 //! so the document lists every status the server can send.
 
+mod refine;
+
 use crate::problem::{Problem, ProblemField};
+use refine::Refinements;
 use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{
-    ApiKey, ApiKeyValue, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement, SecurityScheme,
+    ApiKey, ApiKeyValue, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
 };
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 
@@ -37,8 +41,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         crate::routes::products::list, crate::routes::products::create, crate::routes::products::get, crate::routes::products::update,
         crate::routes::products::delete, crate::routes::products::adjust_stock,
     ),
-    components(schemas(Problem, ProblemField)),
-    modifiers(&Security, &StandardErrors, &Deprecations),
+    components(schemas(Problem, ProblemField, crate::dto::sets::IdempotencyKey)),
+    modifiers(&Security, &StandardErrors, &Deprecations, &Refinements),
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "api-keys", description = "Keys for scripts and services, limited to scopes"),
@@ -123,16 +127,25 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut
 fn operations_by_method(
     item: &mut utoipa::openapi::PathItem,
 ) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
-    [("get", &mut item.get), ("post", &mut item.post), ("put", &mut item.put), ("patch", &mut item.patch), ("delete", &mut item.delete)]
-        .into_iter()
-        .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+    [
+        ("get", &mut item.get),
+        ("post", &mut item.post),
+        ("put", &mut item.put),
+        ("patch", &mut item.patch),
+        ("delete", &mut item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
 }
 
 fn problem(description: &str) -> RefOr<Response> {
     RefOr::T(
         ResponseBuilder::new()
             .description(description)
-            .content("application/problem+json", ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
             .build(),
     )
 }
@@ -172,7 +185,10 @@ impl Modify for StandardErrors {
                 let mut add = |status: &str, description: &str| {
                     op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
                 };
-                add("422", "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): `errors` lists each problem");
+                add(
+                    "422",
+                    "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): `errors` lists each problem",
+                );
                 add("500", "Unexpected failure (`internal`); the cause is logged, never shown");
                 add(
                     "503",

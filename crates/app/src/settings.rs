@@ -9,15 +9,17 @@
 
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
-pub use crate::sections::{CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings};
+pub use crate::sections::{
+    CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings,
+};
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-const DEFAULT: &str = include_str!("../../../config/default.toml");
-const DEVELOPMENT: &str = include_str!("../../../config/development.toml");
-const TEST: &str = include_str!("../../../config/test.toml");
-const PRODUCTION: &str = include_str!("../../../config/production.toml");
+const DEFAULT: &str = include_str!("../config/default.toml");
+const DEVELOPMENT: &str = include_str!("../config/development.toml");
+const TEST: &str = include_str!("../config/test.toml");
+const PRODUCTION: &str = include_str!("../config/production.toml");
 
 /// The development JWT secret; production refuses it.
 pub const DEV_JWT_SECRET: &str = "rivet-development-secret-do-not-use-in-production";
@@ -41,7 +43,9 @@ impl RunEnv {
             "development" => Ok(Self::Development),
             "test" => Ok(Self::Test),
             "production" => Ok(Self::Production),
-            other => Err(SettingsError::Invalid(format!("RIVET_ENV={other:?}: expected development, test or production"))),
+            other => {
+                Err(SettingsError::Invalid(format!("RIVET_ENV={other:?}: expected development, test or production")))
+            }
         }
     }
 
@@ -169,26 +173,23 @@ pub enum SettingsError {
     Unsafe(String),
 }
 
-/// Where settings come from.
+/// Where settings come from. The library never reads the process
+/// environment itself: the binary passes the variables it wants layered.
 #[derive(Debug, Clone)]
 pub struct Sources {
     pub env: RunEnv,
     /// Directory with optional `default.toml` and `{env}.toml`.
     pub config_dir: PathBuf,
-    /// Read `RIVET__*` and `DATABASE_URL` from the process environment.
-    pub process_env: bool,
+    /// Environment variables to layer over the files (`RIVET__*`, and
+    /// `DATABASE_URL`); others are ignored. Empty: files only.
+    pub vars: Vec<(String, String)>,
 }
 
 impl Sources {
-    /// The sources a server process uses: `RIVET_ENV`, `RIVET_CONFIG_DIR`
-    /// (default `./config`) and the process environment.
-    ///
-    /// # Errors
-    /// An invalid `RIVET_ENV`.
-    pub fn from_process() -> Result<Self, SettingsError> {
-        let env = RunEnv::parse(&std::env::var("RIVET_ENV").unwrap_or_else(|_| "development".into()))?;
-        let config_dir = std::env::var_os("RIVET_CONFIG_DIR").map_or_else(|| PathBuf::from("config"), PathBuf::from);
-        Ok(Self { env, config_dir, process_env: true })
+    /// Only the compiled-in defaults of `env` (and the files of
+    /// `config_dir`, if it exists): what tests and embedders start from.
+    pub fn compiled(env: RunEnv, config_dir: impl Into<PathBuf>) -> Self {
+        Self { env, config_dir: config_dir.into(), vars: Vec::new() }
     }
 }
 
@@ -209,7 +210,10 @@ impl Settings {
             .add_source(File::from_str(env.compiled(), FileFormat::Toml))
             .add_source(optional_file(&sources.config_dir, "default.toml"))
             .add_source(optional_file(&sources.config_dir, &format!("{}.toml", env.name())));
-        if sources.process_env {
+        if !sources.vars.is_empty() {
+            let vars: config::Map<String, String> =
+                sources.vars.iter().filter(|(k, _)| k.starts_with("RIVET__")).cloned().collect();
+            let database_url = sources.vars.iter().find(|(k, v)| k == "DATABASE_URL" && !v.is_empty());
             builder = builder
                 .add_source(
                     EnvSource::with_prefix("RIVET")
@@ -217,9 +221,10 @@ impl Settings {
                         .separator("__")
                         .try_parsing(true)
                         .list_separator(",")
-                        .with_list_parse_key("cors.allowed_origins"),
+                        .with_list_parse_key("cors.allowed_origins")
+                        .source(Some(vars)),
                 )
-                .set_override_option("database.url", std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))?;
+                .set_override_option("database.url", database_url.map(|(_, v)| v.clone()))?;
         }
         let config = builder.build()?;
         let mut unknown = Vec::new();
@@ -254,7 +259,8 @@ impl Settings {
         if self.server.max_json_bytes < 1024 {
             return invalid("server.max_json_bytes must be at least 1024");
         }
-        rivet_persistence::Backend::of_url(&self.database.url).map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
+        rivet_persistence::Backend::of_url(&self.database.url)
+            .map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
         self.validate_sections()?;
         if self.bootstrap.admin_email.is_some() != self.bootstrap.admin_password.is_some() {
             return invalid("bootstrap.admin_email and bootstrap.admin_password go together");
@@ -276,12 +282,15 @@ impl Settings {
                 return unsafe_("auth.jwt_secret is shorter than 32 bytes");
             }
         }
-        let sqlite = rivet_persistence::Backend::of_url(&self.database.url).is_ok_and(|b| b == rivet_persistence::Backend::Sqlite);
+        let sqlite = rivet_persistence::Backend::of_url(&self.database.url)
+            .is_ok_and(|b| b == rivet_persistence::Backend::Sqlite);
         if sqlite && !self.server.allow_sqlite_in_production {
             return unsafe_("database.url is SQLite; use PostgreSQL or set server.allow_sqlite_in_production = true");
         }
         if self.cors.allow_credentials && self.cors.allowed_origins.iter().any(|o| o == "*") {
-            return unsafe_("cors.allowed_origins contains \"*\" while cors.allow_credentials = true; list the origins");
+            return unsafe_(
+                "cors.allowed_origins contains \"*\" while cors.allow_credentials = true; list the origins",
+            );
         }
         Ok(())
     }
@@ -306,12 +315,21 @@ impl Settings {
         if self.rate_limit.credential_per_minute == 0 || self.rate_limit.api_per_minute == 0 {
             return invalid("rate_limit.credential_per_minute and rate_limit.api_per_minute must be positive");
         }
-        if self.rate_limit.enabled && self.rate_limit.backend == RateLimitBackend::Redis && self.rate_limit.redis_url.expose().is_empty() {
+        if self.rate_limit.enabled
+            && self.rate_limit.backend == RateLimitBackend::Redis
+            && self.rate_limit.redis_url.expose().is_empty()
+        {
             return invalid("rate_limit.redis_url is required with rate_limit.backend = \"redis\"");
         }
-        if let Some(bad) = self.cors.allowed_origins.iter().find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
+        if let Some(bad) = self
+            .cors
+            .allowed_origins
+            .iter()
+            .find(|o| *o != "*" && !(o.starts_with("http://") || o.starts_with("https://")))
         {
-            return Err(SettingsError::Invalid(format!("cors.allowed_origins: {bad:?} is not an origin like https://app.example.com")));
+            return Err(SettingsError::Invalid(format!(
+                "cors.allowed_origins: {bad:?} is not an origin like https://app.example.com"
+            )));
         }
         Ok(())
     }
@@ -322,7 +340,7 @@ mod tests {
     use super::*;
 
     fn compiled(env: RunEnv) -> Result<Settings, SettingsError> {
-        Settings::load(&Sources { env, config_dir: PathBuf::from("/nonexistent"), process_env: false })
+        Settings::load(&Sources::compiled(env, "/nonexistent"))
     }
 
     #[test]

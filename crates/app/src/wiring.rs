@@ -1,0 +1,201 @@
+//! From settings to a wired object graph: the database (migrated unless
+//! turned off), every repository, the use cases, the email transport, the
+//! job runner and the shared rate-limit counter.
+
+use crate::error::{Error, Result};
+use crate::settings::{EmailTransport, RateLimitBackend, Settings};
+use crate::worker::{Worker, WorkerOptions};
+use rivet_auth::{
+    ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets,
+};
+use rivet_domain::Accounts;
+use rivet_domain::accounts::{AccountPorts, Registration};
+use rivet_domain::background::TaskRunner;
+use rivet_domain::email::{Links, Templates};
+use rivet_domain::ports::{
+    Mailer, OneTimeTokenRepository, PasswordHasher, RateCounter, SessionRepository, UserRepository,
+};
+use rivet_domain::product::Products;
+use rivet_domain::todo::Todos;
+use rivet_persistence::{
+    ApiKeyStore, Database, DbOptions, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore, SessionStore,
+    TodoStore, UserStore,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::info;
+
+/// Rivet's use cases over one database, wired from [`Settings`].
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub db: Database,
+    pub accounts: Accounts,
+    pub todos: Todos,
+    pub products: Products,
+    pub idempotency: Arc<IdempotencyRecords>,
+    pub api_keys: ApiKeyService,
+    pub auth: Arc<AuthService>,
+    pub jobs: Arc<JobStore>,
+    pub tasks: TaskRunner,
+}
+
+/// Database options from settings.
+pub fn db_options(settings: &Settings) -> DbOptions {
+    DbOptions {
+        url: settings.database.url.clone(),
+        max_connections: settings.database.max_connections,
+        connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
+        acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
+    }
+}
+
+fn read_key(path: Option<&std::path::Path>) -> Result<Option<Vec<u8>>> {
+    path.map(|p| std::fs::read(p).map_err(|e| Error::Auth(format!("cannot read {}: {e}", p.display())))).transpose()
+}
+
+impl Services {
+    /// Connects (and migrates, unless `[database] run_migrations = false`)
+    /// the database and wires the use cases.
+    ///
+    /// # Errors
+    /// Database, migration, key or email-transport problems.
+    pub async fn build(settings: &Settings) -> Result<Self> {
+        let db = Database::connect(&db_options(settings))?;
+        if settings.database.run_migrations {
+            let applied = db.migrate().await?;
+            if !applied.is_empty() {
+                info!(count = applied.len(), "applied migrations");
+            }
+        }
+        let users: Arc<dyn UserRepository> = Arc::new(UserStore::new(db.clone()));
+        let sessions: Arc<dyn SessionRepository> = Arc::new(SessionStore::new(db.clone()));
+        let a = &settings.auth;
+        let permits =
+            if a.max_concurrent_hashes == 0 { BcryptHasher::default_concurrency() } else { a.max_concurrent_hashes };
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(BcryptHasher::new(a.bcrypt_cost, permits));
+        let jwt = JwtCodec::new(&JwtSettings {
+            algorithm: JwtAlgorithm::parse(&a.jwt_algorithm)
+                .ok_or_else(|| Error::Auth("unknown jwt_algorithm".into()))?,
+            secret: a.jwt_secret.expose().as_bytes().to_vec(),
+            private_key_pem: read_key(a.jwt_private_key_file.as_deref())?,
+            public_key_pem: read_key(a.jwt_public_key_file.as_deref())?,
+            issuer: a.issuer.clone(),
+            audience: a.audience.clone(),
+            access_ttl: Duration::from_secs(a.access_token_ttl_secs),
+            leeway: Duration::from_secs(a.jwt_leeway_secs),
+        })
+        .map_err(|e| Error::Auth(e.to_string()))?;
+        let auth_settings = AuthSettings {
+            refresh_ttl: Duration::from_secs(a.refresh_token_ttl_secs),
+            status_cache_ttl: Duration::from_secs(a.revocation_check_secs),
+        };
+        let auth = AuthService::new(users.clone(), sessions.clone(), hasher.clone(), jwt, auth_settings)
+            .await
+            .map_err(|e| Error::Auth(e.to_string()))?;
+        let tokens: Arc<dyn OneTimeTokenRepository> = Arc::new(OneTimeTokenStore::new(db.clone()));
+        let templates = Templates::new(Links::new(&settings.server.public_url));
+        let secrets = Arc::new(OneTimeSecrets);
+        let ports = AccountPorts { users, sessions: sessions.clone(), hasher, tokens: tokens.clone(), secrets };
+        let idempotency = Arc::new(IdempotencyRecords::new(db.clone()));
+        let jobs = Arc::new(JobStore::new(db.clone()));
+        let mailer = mailer(settings)?;
+        let tasks = TaskRunner { mailer, sessions, tokens, idempotency: idempotency.clone(), jobs: jobs.clone() };
+        Ok(Self {
+            accounts: Accounts::new(ports, templates),
+            todos: Todos::new(Arc::new(TodoStore::new(db.clone()))),
+            products: Products::new(Arc::new(ProductStore::new(db.clone()))),
+            api_keys: ApiKeyService::new(Arc::new(ApiKeyStore::new(db.clone()))),
+            auth: Arc::new(auth),
+            db,
+            idempotency,
+            jobs,
+            tasks,
+        })
+    }
+
+    /// A job worker over this queue, paced by `[jobs]`; `label` names it
+    /// (the host name, say).
+    pub fn worker(&self, settings: &Settings, label: Option<String>) -> Worker {
+        let j = &settings.jobs;
+        let options = WorkerOptions {
+            poll_interval: Duration::from_millis(j.poll_interval_ms),
+            concurrency: j.concurrency,
+            lease: Duration::from_secs(j.lease_secs),
+            purge_interval: Duration::from_secs(j.purge_interval_secs),
+            grace: Duration::from_secs(settings.server.shutdown_timeout_secs),
+            label,
+        };
+        Worker::new(self.jobs.clone(), self.tasks.clone(), options)
+    }
+
+    /// Creates the `[bootstrap]` administrator if it is configured and absent.
+    ///
+    /// # Errors
+    /// `Bootstrap` when the account cannot be created.
+    pub async fn bootstrap_admin(&self, settings: &Settings) -> Result<()> {
+        let b = &settings.bootstrap;
+        let (Some(email), Some(password)) = (&b.admin_email, &b.admin_password) else { return Ok(()) };
+        let input = Registration { email: email.clone(), password: password.expose().to_owned(), full_name: None };
+        match self.accounts.create(input, rivet_domain::Role::Admin).await {
+            Ok(user) => {
+                info!(user_id = %user.id, "created bootstrap administrator");
+                Ok(())
+            }
+            Err(rivet_domain::Error::Conflict(rivet_domain::Conflict::EmailTaken)) => Ok(()),
+            Err(e) => Err(Error::Bootstrap(e.to_string())),
+        }
+    }
+}
+
+/// The email transport `[email]` names.
+fn mailer(settings: &Settings) -> Result<Arc<dyn Mailer>> {
+    let e = &settings.email;
+    let transport = match e.transport {
+        EmailTransport::File => rivet_mail::Transport::File { dir: e.file_dir.clone() },
+        EmailTransport::Smtp => rivet_mail::Transport::Smtp { url: e.smtp_url.expose().to_owned() },
+        EmailTransport::Log => rivet_mail::Transport::Log,
+    };
+    Ok(rivet_mail::build(&rivet_mail::MailSettings { transport, from: e.from.clone() })?)
+}
+
+/// The shared counter `[rate_limit] backend = "redis"` names, if it does.
+///
+/// # Errors
+/// An unusable `redis_url`.
+pub fn shared_rate_counter(settings: &Settings) -> Result<Option<Arc<dyn RateCounter>>> {
+    let r = &settings.rate_limit;
+    match r.backend {
+        RateLimitBackend::Memory => Ok(None),
+        RateLimitBackend::Redis => {
+            let counter =
+                rivet_redis::RedisCounter::new(r.redis_url.expose()).map_err(|e| Error::RateLimit(e.to_string()))?;
+            Ok(Some(Arc::new(counter)))
+        }
+    }
+}
+
+/// Opens the database and applies pending migrations; returns their names
+/// and the backend's name (`rivet migrate`).
+///
+/// # Errors
+/// Connection or migration failures.
+pub async fn migrate(settings: &Settings) -> Result<(Vec<String>, &'static str)> {
+    let db = Database::connect(&db_options(settings))?;
+    let applied = db.migrate().await?;
+    let backend = db.backend().name();
+    db.close();
+    Ok((applied, backend))
+}
+
+/// The key material cursors are signed with: the private key when tokens
+/// are signed with one, else the JWT secret, so every instance of one
+/// deployment accepts the others' cursors.
+///
+/// # Errors
+/// An unreadable key file.
+pub fn signing_material(settings: &Settings) -> Result<Vec<u8>> {
+    match read_key(settings.auth.jwt_private_key_file.as_deref())? {
+        Some(key) => Ok(key),
+        None => Ok(settings.auth.jwt_secret.expose().as_bytes().to_vec()),
+    }
+}
