@@ -5,9 +5,9 @@
 //! test helpers, so the example needs no network. Run with
 //! `cargo run -p rivet-http --example mount_under_prefix`.
 //!
-//! Note: `Location` headers and `Link` next-page URLs are built from the
-//! request path, so they carry the prefix; the OpenAPI document still names
-//! the un-prefixed paths.
+//! Note: `Link` next-page URLs are built from the request path and carry the
+//! prefix; `Location` headers and the OpenAPI document name the un-prefixed
+//! `/api/v1/...` paths.
 
 use actix_web::{App, HttpResponse, test, web};
 use rivet_app::{RunEnv, Services, Settings, Sources};
