@@ -182,7 +182,7 @@ impl TestApp {
     /// Creates an account with `role` the way an operator does (`rivet user
     /// create`), logs it in and returns the user id and tokens.
     pub async fn signed_in_as(&self, email: &str, role: rivet_domain::Role) -> (String, Tokens) {
-        let services = rivet_api_server::startup::services(&self.settings).await.expect("services");
+        let services = rivet_app::Services::build(&self.settings).await.expect("services");
         let input =
             rivet_domain::accounts::Registration { email: email.into(), password: PASSWORD.into(), full_name: None };
         let user = services.accounts.create(input, role).await.expect("operator creates the account");

@@ -41,7 +41,7 @@ impl Mailer for Recorder {
 async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backend) {
     let db = test_database(backend).await;
     let settings = test_settings(db.url());
-    let services = rivet_api_server::startup::services(&settings).await.unwrap();
+    let services = rivet_app::Services::build(&settings).await.unwrap();
     let jobs: Vec<NewJob> = (0..80)
         .map(|i| {
             let message = EmailMessage {

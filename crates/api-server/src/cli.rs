@@ -116,7 +116,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::User(UserCommand::Create { email, password, role, full_name }) => {
-            let services = startup::services(&settings).await?;
+            let services = rivet_app::Services::build(&settings).await.map_err(StartupError::from)?;
             let user = services
                 .accounts
                 .create(Registration { email, password, full_name }, role.into())
@@ -150,7 +150,7 @@ async fn serve(settings: &Settings) -> Result<(), CliError> {
 }
 
 async fn work(settings: &Settings) -> Result<(), CliError> {
-    let services = startup::services(settings).await?;
+    let services = rivet_app::Services::build(settings).await.map_err(StartupError::from)?;
     let worker = startup::worker(settings, &services);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(stopped));

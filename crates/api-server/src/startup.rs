@@ -29,14 +29,6 @@ pub enum StartupError {
     Bind { addr: String, source: std::io::Error },
 }
 
-/// Connects (and migrates, unless turned off) the database and wires the use cases.
-///
-/// # Errors
-/// Database, migration or key problems.
-pub async fn services(settings: &Settings) -> Result<Services, StartupError> {
-    Ok(Services::build(settings).await?)
-}
-
 /// A job worker over the services' queue, paced by `[jobs]`, named after the host.
 pub fn worker(settings: &Settings, services: &Services) -> Worker {
     services.worker(settings, std::env::var("HOSTNAME").ok())
@@ -67,7 +59,7 @@ impl Application {
     /// # Errors
     /// See [`StartupError`].
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let services = services(settings).await?;
+        let services = Services::build(settings).await?;
         services.bootstrap_admin(settings).await?;
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;

@@ -20,7 +20,7 @@ fn register_through_the_library(url: &str, rt: &tokio::runtime::Runtime) -> Sett
     let mut settings = Settings::load(&sources).unwrap();
     settings.database.url = url.to_owned();
     rt.block_on(async {
-        let services = rivet_api_server::startup::services(&settings).await.unwrap();
+        let services = rivet_app::Services::build(&settings).await.unwrap();
         let input = rivet_domain::accounts::Registration {
             email: "ada@example.com".into(),
             password: "correct horse battery staple".into(),
@@ -34,7 +34,7 @@ fn register_through_the_library(url: &str, rt: &tokio::runtime::Runtime) -> Sett
 
 fn depth(settings: &Settings, rt: &tokio::runtime::Runtime, state: JobState) -> u64 {
     rt.block_on(async {
-        let services = rivet_api_server::startup::services(settings).await.unwrap();
+        let services = rivet_app::Services::build(settings).await.unwrap();
         let depth = services.jobs.depth().await.unwrap();
         services.db.close();
         depth.into_iter().find(|(s, _)| *s == state).map_or(0, |(_, n)| n)
