@@ -3,10 +3,14 @@
 #   1. the /docs page in headless Chromium: Authorize (OAuth2 password flow)
 #      and execute GET /api/v1/users/me (tests/browser/docs-authorize.mjs);
 #   2. openapi-spec-validator on the served document;
-#   3. Schemathesis against /api/v1/openapi.json, authenticated as an
+#   3. clients generated from the served document run a user's flow against
+#      the server: TypeScript (openapi-typescript + openapi-fetch, checked by
+#      tsc, tests/clients/typescript) and Python (openapi-python-client,
+#      checked by mypy, tests/clients/python);
+#   4. Schemathesis against /api/v1/openapi.json, authenticated as an
 #      administrator: no 5xx, every response matches its documented schema.
-# Installs Debian's chromium, the npm package and Schemathesis (in a venv)
-# when missing. Usage: scripts/live-checks.sh [path/to/rivet]
+# Installs Debian's chromium, the npm packages and the Python tools (in a
+# venv, pinned by tests/clients/python/requirements.txt) when missing. Usage: scripts/live-checks.sh [path/to/rivet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RIVET=$(realpath "${1:-target/debug/rivet}")
@@ -30,6 +34,14 @@ fi
 if ! "$VENV/bin/pip" show openapi-spec-validator 2>/dev/null | grep -q "^Version: $SPEC_VALIDATOR_VERSION$"; then
   "$VENV/bin/pip" install -q "openapi-spec-validator==$SPEC_VALIDATOR_VERSION"
 fi
+CLIENT_VENV=target/client-checks-venv
+if ! cmp -s tests/clients/python/requirements.txt "$CLIENT_VENV/requirements.txt"; then
+  rm -rf "$CLIENT_VENV"
+  python3 -m venv "$CLIENT_VENV"
+  "$CLIENT_VENV/bin/pip" install -q --no-deps -r tests/clients/python/requirements.txt
+  cp tests/clients/python/requirements.txt "$CLIENT_VENV/requirements.txt"
+fi
+(cd tests/clients/typescript && npm ci --no-audit --no-fund --silent)
 
 WORK=$(mktemp -d)
 SERVER=""
@@ -60,7 +72,7 @@ curl -fs "$BASE/api/v1/openapi.json" -o "$WORK/openapi.json"
 echo "==> docs page in headless Chromium"
 node tests/browser/docs-authorize.mjs "$BASE"
 
-echo "==> Schemathesis ($EXAMPLES examples per operation and phase)"
+echo "==> an administrator, and a product for the flows and the stock adjustments"
 TOKEN=$(curl -fs -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' \
   -d "{\"email\":\"live-admin@example.com\",\"password\":\"$ADMIN_PASSWORD\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 # The product stock adjustments are tested against (see tests/schemathesis.toml).
@@ -69,6 +81,34 @@ RIVET_LIVE_PRODUCT_ID=$(curl -fs -X POST "$BASE/api/v1/products" -H "Authorizati
   -d '{"sku":"LIVE-STOCK","name":"Stock adjusted by the live checks","price_cents":100,"currency":"EUR","category":"live","stock":500000}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 export RIVET_LIVE_PRODUCT_ID
+
+echo "==> TypeScript client (openapi-typescript + openapi-fetch): generate, tsc --noEmit, run the flow"
+(
+  cd tests/clients/typescript
+  RIVET_OPENAPI="$WORK/openapi.json" npm run -s generate
+  npx tsc --noEmit
+  npx tsc
+  RIVET_BASE="$BASE" node dist/flow.js
+)
+
+echo "==> Python client (openapi-python-client): generate, mypy, run the flow"
+PY_CLIENT="$WORK/python-client"
+PATH="$(realpath "$CLIENT_VENV/bin"):$PATH" openapi-python-client generate --path "$WORK/openapi.json" \
+  --output-path "$PY_CLIENT/rivet_client" --meta none
+(
+  cd tests/clients/python
+  MYPYPATH="$PY_CLIENT" "../../../$CLIENT_VENV/bin/mypy" --cache-dir "$WORK/mypy-cache" flow.py
+  # wrong_types.py must fail, once for each of its four wrong lines.
+  if MYPYPATH="$PY_CLIENT" "../../../$CLIENT_VENV/bin/mypy" --cache-dir "$WORK/mypy-cache" wrong_types.py \
+    >"$WORK/wrong.txt"; then
+    echo "mypy accepted wrong_types.py: the generated enums are not typed"; exit 1
+  fi
+  for line in 7 8 9 10; do
+    grep -q "^wrong_types.py:$line: error:" "$WORK/wrong.txt" || { cat "$WORK/wrong.txt"; echo "line $line type-checked"; exit 1; }
+  done
+  PYTHONPATH="$PY_CLIENT" RIVET_BASE="$BASE" "../../../$CLIENT_VENV/bin/python" flow.py
+)
+echo "==> Schemathesis ($EXAMPLES examples per operation and phase)"
 # Every check runs except those tests/schemathesis.toml turns off, each with
 # its reason there. logout-all is left out because it would end the session
 # the run authenticates with.

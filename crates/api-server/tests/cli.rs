@@ -112,7 +112,8 @@ fn migrate_and_create_users(url: &str) {
     let vars = [("DATABASE_URL", url), ("RIVET_ENV", "test")];
     let first = run(&dir.0, &["migrate"], &vars);
     assert!(first.status.success(), "{}", text(&first.stderr));
-    let shipped = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/postgres")).unwrap().count();
+    let shipped =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../persistence/migrations/postgres")).unwrap().count();
     assert!(text(&first.stdout).contains(&format!("applied {shipped} migration")), "{}", text(&first.stdout));
     let again = run(&dir.0, &["migrate"], &vars);
     assert!(text(&again.stdout).contains("applied 0 migration"), "{}", text(&again.stdout));

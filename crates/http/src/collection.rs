@@ -132,16 +132,27 @@ fn number(errors: &mut ValidationErrors, field: &'static str, value: Option<Stri
     }
 }
 
-impl<F: DeserializeOwned> Listing<F> {
+/// The filters of one list endpoint, as a query string deserializes them.
+pub trait Filters: DeserializeOwned {
+    /// Parameters that take a list. The document describes them
+    /// comma-separated (`status=pending,done`, `explode: false`); many
+    /// generated clients repeat the name instead (`status=pending&status=done`),
+    /// and both mean the same list.
+    const LISTS: &'static [&'static str] = &[];
+}
+
+impl<F: Filters> Listing<F> {
     fn parse(query: &str) -> Result<Self, ApiError> {
         let mut paging: [Option<String>; 5] = Default::default();
-        let mut rest = form_urlencoded::Serializer::new(String::new());
+        let mut rest: Vec<(String, String)> = Vec::new();
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
-            match PAGING.iter().position(|p| *p == k) {
-                Some(i) => paging[i] = Some(v.into_owned()),
-                None => {
-                    rest.append_pair(&k, &v);
-                }
+            if let Some(i) = PAGING.iter().position(|p| *p == k) {
+                paging[i] = Some(v.into_owned());
+            } else if let Some((_, values)) = rest.iter_mut().find(|(name, _)| *name == k && F::LISTS.contains(&&*k)) {
+                values.push(',');
+                values.push_str(&v);
+            } else {
+                rest.push((k.into_owned(), v.into_owned()));
             }
         }
         let [limit, cursor, offset, include_total, sort] = paging;
@@ -157,7 +168,7 @@ impl<F: DeserializeOwned> Listing<F> {
             }
         };
         errors.into_result().map_err(|errors| ApiError::Invalid { location: Location::Query, errors })?;
-        let rest = rest.finish();
+        let rest = form_urlencoded::Serializer::new(String::new()).extend_pairs(&rest).finish();
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(rest.as_bytes()));
         let filter = serde_path_to_error::deserialize(de)
             .map_err(|e| data_error(Location::Query, &e.path().to_string(), &e.inner().to_string()))?;
@@ -199,7 +210,7 @@ impl<F: DeserializeOwned> Listing<F> {
     }
 }
 
-impl<F: DeserializeOwned> FromRequest for Listing<F> {
+impl<F: Filters> FromRequest for Listing<F> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 

@@ -23,7 +23,10 @@ pub struct ApiKeyStore {
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = api_keys)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[cfg_attr(
+    all(feature = "postgres", feature = "sqlite"),
+    diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))
+)]
 struct ApiKeyRow {
     id: DbUuid,
     user_id: DbUuid,

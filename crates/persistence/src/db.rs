@@ -21,19 +21,27 @@
 //! - TLS (PostgreSQL only): `sslmode=require` and stricter, see [`crate::tls`].
 
 use crate::error::{Error, Result};
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::SqliteConnection;
+#[cfg(feature = "postgres")]
+use diesel_async::AsyncPgConnection;
+use diesel_async::RunQueryDsl;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+#[cfg(feature = "sqlite")]
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
+#[cfg(feature = "sqlite")]
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+#[cfg(feature = "sqlite")]
+use futures_util::{FutureExt, future::BoxFuture};
 use std::time::Duration;
 
 /// The SQLite connection type: diesel's sync connection behind an async
 /// wrapper that runs each call on tokio's blocking pool.
+#[cfg(feature = "sqlite")]
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, DetachedBlocking>;
 
+#[cfg(feature = "sqlite")]
 pub use crate::sqlite_runtime::DetachedBlocking;
 
 /// Which database a URL names.
@@ -55,6 +63,15 @@ impl Backend {
             Ok(Self::Sqlite)
         } else {
             Err(Error::Url("expected a postgres://, postgresql:// or sqlite: URL".into()))
+        }
+    }
+
+    /// Whether this build of the crate includes the backend (cargo features
+    /// `postgres` and `sqlite`, both on by default).
+    pub fn compiled_in(self) -> bool {
+        match self {
+            Self::Postgres => cfg!(feature = "postgres"),
+            Self::Sqlite => cfg!(feature = "sqlite"),
         }
     }
 
@@ -95,7 +112,9 @@ impl DbOptions {
 #[derive(Clone)]
 #[allow(missing_debug_implementations)] // deadpool's pools are not Debug; `Database` is.
 pub enum Pool {
+    #[cfg(feature = "postgres")]
     Postgres(DeadPool<AsyncPgConnection>),
+    #[cfg(feature = "sqlite")]
     Sqlite(DeadPool<SqliteConn>),
 }
 
@@ -121,13 +140,16 @@ impl std::fmt::Debug for Database {
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever
-/// backend `$db` uses. The body is compiled once per backend.
+/// backend `$db` uses. The body is compiled once per backend compiled in
+/// (cargo features `postgres` and `sqlite`): this is the one place the two
+/// backends expand, and every repository function is written once inside it.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
     // `|conn, Db|` also names the backend type, for boxed expressions.
     ($db:expr, |$conn:ident, $backend:ident| $body:expr) => {{
         match $db.pool() {
+            #[cfg(feature = "postgres")]
             $crate::db::Pool::Postgres(pool) => {
                 #[allow(dead_code)]
                 type $backend = ::diesel::pg::Pg;
@@ -135,6 +157,7 @@ macro_rules! with_conn {
                 let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
                 $body
             }
+            #[cfg(feature = "sqlite")]
             $crate::db::Pool::Sqlite(pool) => {
                 #[allow(dead_code)]
                 type $backend = ::diesel::sqlite::Sqlite;
@@ -146,11 +169,13 @@ macro_rules! with_conn {
     }};
     ($db:expr, |$conn:ident| $body:expr) => {{
         match $db.pool() {
+            #[cfg(feature = "postgres")]
             $crate::db::Pool::Postgres(pool) => {
                 let mut pooled = pool.get().await?;
                 let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
                 $body
             }
+            #[cfg(feature = "sqlite")]
             $crate::db::Pool::Sqlite(pool) => {
                 let mut pooled = pool.get().await?;
                 let $conn: &mut $crate::db::SqliteConn = &mut pooled;
@@ -161,6 +186,7 @@ macro_rules! with_conn {
 }
 
 /// Opens a SQLite connection with the settings every connection needs.
+#[cfg(feature = "sqlite")]
 fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
     async move {
         let mut conn = SqliteConn::establish(url).await?;
@@ -197,6 +223,7 @@ fn with_timeouts<M: deadpool::managed::Manager>(
 }
 
 /// The file path (or `:memory:`) of a `sqlite:` URL.
+#[cfg(feature = "sqlite")]
 fn sqlite_path(url: &str) -> &str {
     let rest = url.trim_start_matches("sqlite:");
     rest.strip_prefix("//").unwrap_or(rest)
@@ -210,7 +237,16 @@ impl Database {
     /// [`Error::Url`] for an unsupported URL, [`Error::Setup`] when the SQLite
     /// directory cannot be created or the pool cannot be built.
     pub fn connect(opts: &DbOptions) -> Result<Self> {
-        let pool = match Backend::of_url(&opts.url)? {
+        let backend = Backend::of_url(&opts.url)?;
+        if !backend.compiled_in() {
+            return Err(Error::Url(format!(
+                "this build has no {} support (cargo feature `{}` of rivet-persistence is off)",
+                backend.name(),
+                backend.name()
+            )));
+        }
+        let pool = match backend {
+            #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
                 let manager = match target.tls {
@@ -226,6 +262,7 @@ impl Database {
                 let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
                 Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
             }
+            #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
                 let path = sqlite_path(&opts.url).to_owned();
                 let in_memory = path == ":memory:" || path.is_empty();
@@ -234,9 +271,8 @@ impl Database {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 }
-                let mut config = ManagerConfig::default();
+                let mut config = fast_recycling();
                 config.custom_setup = Box::new(sqlite_setup);
-                config.recycling_method = RecyclingMethod::Fast;
                 let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
                     if in_memory { ":memory:".to_owned() } else { path },
                     config,
@@ -245,6 +281,8 @@ impl Database {
                 let builder = DeadPool::builder(manager).max_size(size);
                 Pool::Sqlite(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
             }
+            #[allow(unreachable_patterns)] // the backends compiled in are matched above
+            _ => unreachable!("checked by Backend::compiled_in"),
         };
         Ok(Self { pool })
     }
@@ -258,7 +296,9 @@ impl Database {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(_) => Backend::Postgres,
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(_) => Backend::Sqlite,
         }
     }
@@ -266,7 +306,9 @@ impl Database {
     /// Current pool occupancy.
     pub fn pool_status(&self) -> PoolStatus {
         let s = match &self.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => p.status(),
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.status(),
         };
         PoolStatus { max_size: s.max_size, size: s.size, idle: s.available, waiting: s.waiting }
@@ -286,7 +328,9 @@ impl Database {
     /// Closes the pool: idle connections are dropped, new requests fail.
     pub fn close(&self) {
         match &self.pool {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(p) => p.close(),
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(p) => p.close(),
         }
     }

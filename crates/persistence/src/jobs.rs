@@ -9,9 +9,11 @@
 
 use crate::db::{Database, Pool};
 use crate::error::{Error, Result};
+#[cfg(feature = "sqlite")]
+use crate::lock;
 use crate::schema::jobs;
 use crate::types::{DbTime, DbUuid};
-use crate::{insert_jobs, lock, with_conn};
+use crate::{insert_jobs, with_conn};
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -91,6 +93,7 @@ impl JobStore {
         let lease = chrono::Duration::from_std(lease).map_err(|e| Error::Setup(format!("lease out of range: {e}")))?;
         let (at, until, limit) = (DbTime(now), DbTime(now + lease), i64::from(limit));
         let rows = match self.db.pool() {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().await?;
                 conn.transaction(async |c| {
@@ -102,6 +105,7 @@ impl JobStore {
                 })
                 .await?
             }
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 let mut conn = pool.get().await?;
                 conn.transaction(async |c| {

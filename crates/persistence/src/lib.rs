@@ -9,6 +9,19 @@
 //!   expands a query body once per backend, so each repository function is
 //!   written once and a query one backend cannot run fails to compile.
 //! - Every other backend difference is listed in [`db`]'s module comment.
+//! - The migrations live in this crate (`migrations/{postgres,sqlite}`) and
+//!   are embedded at compile time, so a packaged crate carries its schema.
+//!
+//! ## Cargo features
+//! Both on by default; turn one off to compile only the other backend:
+//! - `sqlite`: embedded SQLite (bundled; nothing to install);
+//! - `postgres`: PostgreSQL over tokio-postgres, with TLS by rustls.
+//!
+//! [`Database::connect`] refuses a URL whose backend is not compiled in
+//! with [`Error::Url`], naming the feature.
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("rivet-persistence needs a backend: enable its `sqlite` feature, its `postgres` feature, or both");
 
 mod api_keys;
 pub mod db;
@@ -26,8 +39,10 @@ mod rows;
 pub mod schema;
 mod sessions;
 mod sql;
+#[cfg(feature = "sqlite")]
 mod sqlite_runtime;
 pub mod testing;
+#[cfg(feature = "postgres")]
 mod tls;
 mod todo_list;
 mod todo_rows;

@@ -3,14 +3,19 @@
 
 use crate::db::{Database, Pool};
 use crate::error::{Error, Result};
-use diesel_async::{AsyncMigrationHarness, RunQueryDsl};
+use diesel_async::AsyncMigrationHarness;
+#[cfg(feature = "postgres")]
+use diesel_async::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-const POSTGRES: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
-const SQLITE: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+#[cfg(feature = "postgres")]
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+#[cfg(feature = "sqlite")]
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 
 /// Key of the PostgreSQL advisory lock held while migrating, so instances
 /// starting together on a fresh database do not race (diesel takes no lock).
+#[cfg(feature = "postgres")]
 const MIGRATION_LOCK_KEY: i64 = 0x5249_5645_545f_4d47; // "RIVET_MG"
 
 /// Runs `harness` work on a blocking thread: diesel's migration harness is
@@ -40,6 +45,7 @@ impl Database {
     /// [`Error::Migration`] when a migration fails; connection errors.
     pub async fn migrate(&self) -> Result<Vec<String>> {
         match self.pool() {
+            #[cfg(feature = "postgres")]
             Pool::Postgres(pool) => {
                 let mut conn = pool.get().await?;
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(&mut conn).await?;
@@ -52,6 +58,7 @@ impl Database {
                     .await?;
                 Ok(applied)
             }
+            #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => {
                 let conn = pool.get().await?;
                 Ok(run_blocking(conn, SQLITE).await?.1)

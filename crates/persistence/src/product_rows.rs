@@ -10,7 +10,10 @@ use rivet_domain::todo::Description;
 /// A `products` row.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = products)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[cfg_attr(
+    all(feature = "postgres", feature = "sqlite"),
+    diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))
+)]
 pub(crate) struct ProductRow {
     pub id: DbUuid,
     pub sku: String,

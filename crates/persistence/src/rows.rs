@@ -10,7 +10,10 @@ use rivet_domain::{Email, FullName, NewUser, Role, User, UserCredentials, UserId
 /// A `users` row.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = users)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[cfg_attr(
+    all(feature = "postgres", feature = "sqlite"),
+    diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))
+)]
 pub(crate) struct UserRow {
     pub id: DbUuid,
     pub email: String,

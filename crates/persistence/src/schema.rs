@@ -1,5 +1,5 @@
 //! The portable schema: one `table!` per table, valid for both backends. It
-//! mirrors `migrations/{postgres,sqlite}`; the test `schema_matches_migrations`
+//! mirrors this crate's `migrations/{postgres,sqlite}`; the test `schema_matches_migrations`
 //! compares it with what the migrations create on each database.
 
 diesel::table! {

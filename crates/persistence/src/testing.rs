@@ -2,6 +2,7 @@
 //! Used by this crate's repository tests and by the end-to-end suite.
 
 use crate::error::{Error, Result};
+#[cfg(feature = "postgres")]
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 /// A database that exists for one test.
@@ -13,11 +14,18 @@ pub struct TestDatabase {
 
 #[derive(Debug)]
 enum Cleanup {
-    Postgres { admin_url: String, name: String },
-    Sqlite { dir: std::path::PathBuf },
+    #[cfg(feature = "postgres")]
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    Sqlite {
+        dir: std::path::PathBuf,
+    },
 }
 
 impl TestDatabase {
+    #[cfg(feature = "postgres")]
     /// Creates an empty PostgreSQL database through `admin_url` (a URL to an
     /// existing database on the server, such as `postgres`).
     ///
@@ -64,6 +72,7 @@ impl Drop for TestDatabase {
             Cleanup::Sqlite { dir } => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            #[cfg(feature = "postgres")]
             Cleanup::Postgres { admin_url, name } => {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop may run inside a runtime; a thread of its own can block.

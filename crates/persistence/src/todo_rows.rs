@@ -11,7 +11,10 @@ use rivet_domain::todo::{Description, NewTodo, Priority, Status, Tag, Todo, Todo
 /// A `todos` row.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = todos)]
-#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[cfg_attr(
+    all(feature = "postgres", feature = "sqlite"),
+    diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))
+)]
 pub(crate) struct TodoRow {
     pub id: DbUuid,
     pub owner_id: DbUuid,

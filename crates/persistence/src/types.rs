@@ -13,9 +13,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
+#[cfg(feature = "postgres")]
 use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
+#[cfg(feature = "sqlite")]
 use diesel::sqlite::{Sqlite, SqliteValue};
+#[cfg(feature = "postgres")]
 use std::io::Write;
 
 /// The portable SQL types used in [`crate::schema`].
@@ -43,6 +46,7 @@ pub struct DbUuid(pub uuid::Uuid);
 #[diesel(sql_type = sql::UtcTime)]
 pub struct DbTime(pub DateTime<Utc>);
 
+#[cfg(feature = "postgres")]
 impl ToSql<sql::Uuid, Pg> for DbUuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         out.write_all(self.0.as_bytes())?;
@@ -50,12 +54,14 @@ impl ToSql<sql::Uuid, Pg> for DbUuid {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<sql::Uuid, Pg> for DbUuid {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         Ok(Self(uuid::Uuid::from_slice(value.as_bytes())?))
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<sql::Uuid, Sqlite> for DbUuid {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(self.0.hyphenated().to_string());
@@ -63,6 +69,7 @@ impl ToSql<sql::Uuid, Sqlite> for DbUuid {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<sql::Uuid, Sqlite> for DbUuid {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;
@@ -70,18 +77,21 @@ impl FromSql<sql::Uuid, Sqlite> for DbUuid {
     }
 }
 
+#[cfg(feature = "postgres")]
 impl ToSql<sql::UtcTime, Pg> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
         <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
     }
 }
 
+#[cfg(feature = "postgres")]
 impl FromSql<sql::UtcTime, Pg> for DbTime {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
         Ok(Self(<DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value)?))
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl ToSql<sql::UtcTime, Sqlite> for DbTime {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
         out.set_value(encode_sqlite_time(self.0));
@@ -89,6 +99,7 @@ impl ToSql<sql::UtcTime, Sqlite> for DbTime {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl FromSql<sql::UtcTime, Sqlite> for DbTime {
     fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
         let text = <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)?;

@@ -3,6 +3,7 @@
 //! the page size. Counted with diesel's instrumentation on both backends.
 //! (A binary of its own: the instrumentation hook is process-wide.)
 
+#[path = "backends/common/mod.rs"]
 mod common;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};

@@ -134,3 +134,5 @@ pub struct ProductFilterParams {
     #[param(value_type = Option<sets::Currency>)]
     pub currency: Option<String>,
 }
+
+impl crate::collection::Filters for ProductFilterParams {}

@@ -134,6 +134,10 @@ fn list<T>(
     raw.map(|l| l.split(',').filter_map(|v| errors.check(field, parse(v.trim()))).collect()).unwrap_or_default()
 }
 
+impl crate::collection::Filters for TodoFilterParams {
+    const LISTS: &'static [&'static str] = &["status", "priority"];
+}
+
 impl TodoFilterParams {
     /// The domain filter for "today" (UTC), or every broken rule.
     ///

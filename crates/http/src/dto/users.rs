@@ -96,6 +96,10 @@ pub struct UserFilterParams {
     pub created_before: Option<DateTime<Utc>>,
 }
 
+impl crate::collection::Filters for UserFilterParams {
+    const LISTS: &'static [&'static str] = &["role"];
+}
+
 impl UserFilterParams {
     /// The domain filter, or every broken rule.
     ///

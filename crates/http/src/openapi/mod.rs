@@ -6,9 +6,11 @@
 //! bodies, failed authentication, validation, server and database errors),
 //! so the document lists every status the server can send.
 
+mod conditional;
 mod refine;
 
 use crate::problem::{Problem, ProblemField};
+use conditional::ConditionalRequests;
 use refine::Refinements;
 use utoipa::Modify;
 use utoipa::OpenApi;
@@ -42,7 +44,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         crate::routes::products::delete, crate::routes::products::adjust_stock,
     ),
     components(schemas(Problem, ProblemField, crate::dto::sets::IdempotencyKey)),
-    modifiers(&Security, &StandardErrors, &Deprecations, &Refinements),
+    modifiers(&Security, &StandardErrors, &Deprecations, &Refinements, &ConditionalRequests),
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
         (name = "api-keys", description = "Keys for scripts and services, limited to scopes"),

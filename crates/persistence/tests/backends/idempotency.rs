@@ -1,6 +1,6 @@
 //! Idempotency records, one body per backend.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::Stores;

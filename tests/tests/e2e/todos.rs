@@ -135,6 +135,10 @@ on_both_backends! {
         assert_eq!(titles(&get("overdue=true").await), ["late report"]);
         assert_eq!(titles(&get("overdue=false&sort=title").await), ["Buy MILK", "finished late", "next week", "someday"]);
         assert_eq!(titles(&get("status=pending,in_progress&priority=urgent").await), ["next week"]);
+        // A list repeated by name, as many generated clients send it, is the same list.
+        assert_eq!(titles(&get("status=pending&status=in_progress&priority=urgent").await), ["next week"]);
+        assert_eq!(titles(&get("priority=low&priority=urgent&status=done").await), ["finished late"]);
+        assert_eq!(get("tag=home&tag=work").await.status, 422, "a single-valued filter is not a list");
         assert_eq!(titles(&get("tag=home&sort=title").await), ["Buy MILK", "next week"]);
         assert_eq!(titles(&get(&format!("due_before={}&due_after={}&sort=title", day(1), day(-4))).await), ["Buy MILK", "late report"]);
         assert_eq!(titles(&get("q=milk").await), ["Buy MILK"]);

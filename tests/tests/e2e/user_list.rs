@@ -85,6 +85,8 @@ on_both_backends! {
 
         let staff = app.get("/api/v1/users?role=manager,admin&sort=email", Some(&token)).await;
         assert_eq!(emails(&staff), ["admin@example.com", "boss@example.com"], "{staff}");
+        let repeated = app.get("/api/v1/users?role=manager&role=admin&sort=email", Some(&token)).await;
+        assert_eq!(emails(&repeated), ["admin@example.com", "boss@example.com"], "a repeated role is the same list");
         assert_eq!(app.get("/api/v1/users?role=manager", Some(&token)).await.body["items"][0]["id"], manager_id.as_str());
         let inactive = app.get("/api/v1/users?is_active=false", Some(&token)).await;
         assert_eq!(emails(&inactive), ["dormant@example.com"]);

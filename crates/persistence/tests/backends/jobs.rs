@@ -1,7 +1,7 @@
 //! The job queue store on both databases: claiming, leases, outcomes, and
 //! that concurrent claims never hand one job to two workers.
 
-mod common;
+use crate::common;
 
 use chrono::Duration as Span;
 use common::Stores;

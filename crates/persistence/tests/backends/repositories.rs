@@ -10,7 +10,7 @@ use rivet_domain::time::now;
 use rivet_domain::version::IfVersion;
 use rivet_domain::{Conflict, NewSession, RefreshTokenHash, RepoError, Role, SessionId, UserChanges};
 
-mod common;
+use crate::common;
 use common::{Stores, new_user};
 
 on_both_backends! {

@@ -1,6 +1,6 @@
 //! Todo repository tests, one body per backend.
 
-mod common;
+use crate::common;
 
 use common::{Stores, new_user};
 use rivet_domain::collection::{PageRequest, Sort, Start};

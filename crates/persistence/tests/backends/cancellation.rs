@@ -3,7 +3,7 @@
 //! a single-threaded runtime like actix's workers, and must leave the
 //! connection usable.
 
-mod common;
+use crate::common;
 
 use rivet_domain::ports::{SessionRepository, UserRepository};
 use rivet_domain::{Role, SessionId};

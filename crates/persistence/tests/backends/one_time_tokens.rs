@@ -1,7 +1,7 @@
 //! One-time tokens and the outbox on both databases: tokens expire and work
 //! once, and a change's outbox is written with it or not at all.
 
-mod common;
+use crate::common;
 
 use chrono::Duration;
 use common::{Stores, new_user};

@@ -3,7 +3,7 @@
 //! sort, the page size, and however many todos are added between pages —
 //! on both databases.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use rivet_domain::collection::{PageRequest, Sort, SortTerm, Start};

@@ -1,0 +1,14 @@
+//! The persistence suite in one test binary: every repository and the
+//! schema, on SQLite and on PostgreSQL.
+
+#[macro_use]
+mod common;
+mod cancellation;
+mod cursor_walk;
+mod idempotency;
+mod jobs;
+mod one_time_tokens;
+mod repositories;
+mod schema;
+mod tls;
+mod todos;
