@@ -294,24 +294,21 @@ pub async fn eventually(
     None
 }
 
-/// Declares each test body once and runs it on SQLite and on PostgreSQL:
-/// `on_both_backends! { async fn name(app) { ... } }` makes `name::sqlite`
-/// and `name::postgres`, each with `app` a fresh [`TestApp`].
+/// Runs each named test body on SQLite and on PostgreSQL. A body is a plain
+/// `async fn name(app: TestApp)` beside the call, which rustfmt formats;
+/// `on_both_backends!(name, other)` makes the tests `name::sqlite` and
+/// `name::postgres`, each handed a fresh [`TestApp`] on its own database.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)+) => {$(
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
-                $body
+                super::$name($crate::TestApp::spawn($crate::Backend::Sqlite).await).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let $app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
-                $body
+                super::$name($crate::TestApp::spawn($crate::Backend::Postgres).await).await;
             }
         }
     )+};

@@ -79,7 +79,8 @@ async fn login_time_hides_unknown_emails_and_a_login_storm_leaves_reads_fast() {
     let storm_took = storm.await.unwrap();
     let p95 = percentile(reads.clone(), 0.95);
     println!(
-        "login storm: 16 logins at cost 12 took {storm_took:?}; {} product reads meanwhile, p50 {:?}, p95 {p95:?}, max {:?}",
+        "login storm: 16 logins at cost 12 took {storm_took:?}; \
+         {} product reads meanwhile, p50 {:?}, p95 {p95:?}, max {:?}",
         reads.len(),
         percentile(reads.clone(), 0.5),
         percentile(reads.clone(), 1.0)

@@ -143,7 +143,8 @@ fn describe(e: &rivet_domain::Error) -> String {
 async fn serve(settings: &Settings) -> Result<(), CliError> {
     let app = Application::build(settings).await?;
     let url = format!("http://{}:{}", settings.server.host, app.port());
-    info!(url = %url, database = app.services().db.backend().name(), env = ?settings.env, "Rivet is listening on {url} (health: {url}/health/ready)");
+    let database = app.services().db.backend().name();
+    info!(url = %url, database, env = ?settings.env, "Rivet is listening on {url} (health: {url}/health/ready)");
     app.run_until_stopped().await?;
     info!("Rivet stopped");
     Ok(())

@@ -16,14 +16,15 @@ impl MetricsSource for PoolMetrics {
     async fn render(&self, out: &mut String) {
         let s = self.0.pool_status();
         let in_use = s.size.saturating_sub(s.idle);
-        out.push_str("# HELP rivet_db_pool_connections Database pool connections by state.\n# TYPE rivet_db_pool_connections gauge\n");
+        out.push_str("# HELP rivet_db_pool_connections Database pool connections by state.\n");
+        out.push_str("# TYPE rivet_db_pool_connections gauge\n");
         let _ = writeln!(out, "rivet_db_pool_connections{{state=\"in_use\"}} {in_use}");
         let _ = writeln!(out, "rivet_db_pool_connections{{state=\"idle\"}} {}", s.idle);
-        out.push_str(
-            "# HELP rivet_db_pool_max_connections Largest size of the database pool.\n# TYPE rivet_db_pool_max_connections gauge\n",
-        );
+        out.push_str("# HELP rivet_db_pool_max_connections Largest size of the database pool.\n");
+        out.push_str("# TYPE rivet_db_pool_max_connections gauge\n");
         let _ = writeln!(out, "rivet_db_pool_max_connections {}", s.max_size);
-        out.push_str("# HELP rivet_db_pool_waiting Requests waiting for a database connection.\n# TYPE rivet_db_pool_waiting gauge\n");
+        out.push_str("# HELP rivet_db_pool_waiting Requests waiting for a database connection.\n");
+        out.push_str("# TYPE rivet_db_pool_waiting gauge\n");
         let _ = writeln!(out, "rivet_db_pool_waiting {}", s.waiting);
     }
 }

@@ -127,7 +127,8 @@ impl AuthService {
             Consumed::AlreadyUsed(record) => {
                 self.sessions.revoke(record.session_id, RevokeReason::RefreshTokenReused, at).await?;
                 self.cache.forget(record.session_id);
-                warn!(user_id = %record.user_id, session_id = %record.session_id, "refresh token reused; session revoked");
+                let (user_id, session_id) = (record.user_id, record.session_id);
+                warn!(user_id = %user_id, session_id = %session_id, "refresh token reused; session revoked");
                 return Err(AuthError::RefreshTokenReused);
             }
             Consumed::Unknown => return Err(AuthError::InvalidToken("the refresh token is not valid")),

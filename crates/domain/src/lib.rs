@@ -44,6 +44,7 @@ pub mod error;
 pub mod idempotency;
 pub mod jobs;
 pub mod one_time_token;
+pub mod patch;
 pub mod ports;
 pub mod product;
 pub mod session;

@@ -13,8 +13,9 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 /// The docs page's policy: its own assets, the inline styles Swagger UI
 /// sets, images from data URIs, and requests to this origin only.
-const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                        connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                        img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; \
+                        base-uri 'none'; form-action 'self'";
 
 /// Any OpenAPI 3.1 document; this one describes Rivet.
 #[derive(Debug)]
@@ -42,7 +43,12 @@ impl utoipa::ToSchema for OpenApiDocument {
     operation_id = "getOpenApiDocument",
     tag = "operations",
     responses(
-        (status = 200, description = "The OpenAPI 3.1 document", body = OpenApiDocument, content_type = "application/json"),
+        (
+            status = 200,
+            description = "The OpenAPI 3.1 document",
+            body = OpenApiDocument,
+            content_type = "application/json"
+        ),
     ),
 )]
 pub(crate) async fn openapi_json() -> HttpResponse {

@@ -101,7 +101,10 @@ impl Metrics {
                 s.count
             );
         }
-        out.push_str("# HELP rivet_http_request_duration_seconds Time from request to response, by method, route template and status.\n");
+        out.push_str(
+            "# HELP rivet_http_request_duration_seconds \
+             Time from request to response, by method, route template and status.\n",
+        );
         out.push_str("# TYPE rivet_http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in &http {
             let labels = format!("method=\"{method}\",route=\"{}\",status=\"{status}\"", label(route));
@@ -119,7 +122,10 @@ impl Metrics {
             out.push_str("# HELP rivet_rate_limit_rejections_total Requests refused with 429.\n");
             out.push_str("# TYPE rivet_rate_limit_rejections_total counter\n");
             let _ = writeln!(out, "rivet_rate_limit_rejections_total {}", limiter.rejected());
-            out.push_str("# HELP rivet_rate_limit_store_errors_total Failures of the rate-limit counter store (requests then fail open or get 503).\n");
+            out.push_str(
+                "# HELP rivet_rate_limit_store_errors_total \
+                 Failures of the rate-limit counter store (requests then fail open or get 503).\n",
+            );
             out.push_str("# TYPE rivet_rate_limit_store_errors_total counter\n");
             let _ = writeln!(out, "rivet_rate_limit_store_errors_total {}", limiter.store_errors());
         }

@@ -18,7 +18,16 @@ pub struct ProblemField {
 /// A problem-details document.
 /// An RFC 9457 problem-details document.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"type": "about:blank", "title": "Validation failed", "status": 422, "detail": "title: must be 1 to 200 characters", "instance": "/api/v1/todos", "code": "validation_failed", "request_id": "01a20291-39f8-7113-8417-ba3b4989b576", "errors": [{"location": "body", "field": "title", "code": "length", "message": "must be 1 to 200 characters"}]}))]
+#[schema(example = json!({
+    "type": "about:blank",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "title: must be 1 to 200 characters",
+    "instance": "/api/v1/todos",
+    "code": "validation_failed",
+    "request_id": "01a20291-39f8-7113-8417-ba3b4989b576",
+    "errors": [{"location": "body", "field": "title", "code": "length", "message": "must be 1 to 200 characters"}]
+}))]
 pub struct Problem {
     #[serde(rename = "type")]
     #[schema(example = "about:blank")]

@@ -16,7 +16,12 @@
 //!     transport: rivet_mail::Transport::File { dir: "./data/mail".into() },
 //!     from: "Rivet <no-reply@example.com>".into(),
 //! })?;
-//! let message = EmailMessage { to: "ada@example.com".into(), subject: "Hi".into(), text: "Hello".into(), html: "<p>Hello</p>".into() };
+//! let message = EmailMessage {
+//!     to: "ada@example.com".into(),
+//!     subject: "Hi".into(),
+//!     text: "Hello".into(),
+//!     html: "<p>Hello</p>".into(),
+//! };
 //! mailer.send(&message).await?;
 //! # Ok(()) }
 //! ```
@@ -98,7 +103,8 @@ pub struct LogMailer;
 #[async_trait]
 impl Mailer for LogMailer {
     async fn send(&self, message: &EmailMessage) -> Result<(), MailError> {
-        tracing::info!(to = %message.to, subject = %message.subject, text_bytes = message.text.len(), "email (log transport: not delivered)");
+        let text_bytes = message.text.len();
+        tracing::info!(to = %message.to, subject = %message.subject, text_bytes, "email (log transport: not delivered)");
         Ok(())
     }
 }

@@ -68,29 +68,34 @@ impl ApiKeyStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn insert_row(&self, k: &NewApiKey) -> Result<ApiKey> {
-        with_conn!(self.db, |conn| {
+#[async_trait]
+impl ApiKeyRepository for ApiKeyStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, key: NewApiKey) -> Result<ApiKey, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             diesel::insert_into(api_keys::table)
                 .values((
-                    api_keys::id.eq(DbUuid(k.id.0)),
-                    api_keys::user_id.eq(DbUuid(k.user_id.0)),
-                    api_keys::name.eq(&k.name),
-                    api_keys::prefix.eq(&k.prefix),
-                    api_keys::secret_hash.eq(&k.secret_hash),
-                    api_keys::scopes.eq(scope_list(k.scopes)),
-                    api_keys::expires_at.eq(k.expires_at.map(DbTime)),
-                    api_keys::created_at.eq(DbTime(k.created_at)),
+                    api_keys::id.eq(DbUuid(key.id.0)),
+                    api_keys::user_id.eq(DbUuid(key.user_id.0)),
+                    api_keys::name.eq(&key.name),
+                    api_keys::prefix.eq(&key.prefix),
+                    api_keys::secret_hash.eq(&key.secret_hash),
+                    api_keys::scopes.eq(scope_list(key.scopes)),
+                    api_keys::expires_at.eq(key.expires_at.map(DbTime)),
+                    api_keys::created_at.eq(DbTime(key.created_at)),
                 ))
                 .returning(ApiKeyRow::as_returning())
                 .get_result(conn)
                 .await?
                 .into_key()
-        })
+        })?)
     }
 
-    async fn list_rows(&self, user: UserId) -> Result<Vec<ApiKey>> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn list(&self, user: UserId) -> Result<Vec<ApiKey>, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let rows: Vec<ApiKeyRow> = api_keys::table
                 .filter(api_keys::user_id.eq(DbUuid(user.0)))
                 .order((api_keys::created_at.desc(), api_keys::id.desc()))
@@ -98,40 +103,43 @@ impl ApiKeyStore {
                 .load(conn)
                 .await?;
             rows.into_iter().map(ApiKeyRow::into_key).collect()
-        })
+        })?)
     }
 
-    async fn delete_row(&self, user: UserId, id: ApiKeyId) -> Result<bool> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn delete(&self, user: UserId, id: ApiKeyId) -> Result<bool, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let n = diesel::delete(
                 api_keys::table.filter(api_keys::id.eq(DbUuid(id.0))).filter(api_keys::user_id.eq(DbUuid(user.0))),
             )
             .execute(conn)
             .await?;
             Ok(n == 1)
-        })
+        })?)
     }
 
-    async fn find_row(&self, hash: &str) -> Result<Option<KeyOwner>> {
+    #[instrument(skip_all)]
+    async fn find_by_hash(&self, hash: &str) -> Result<Option<KeyOwner>, RepoError> {
         let row: Option<(ApiKeyRow, bool, String)> = with_conn!(self.db, |conn| {
-            api_keys::table
+            Ok(api_keys::table
                 .inner_join(users::table)
                 .filter(api_keys::secret_hash.eq(hash))
                 .select((ApiKeyRow::as_select(), users::is_active, users::role))
                 .first(conn)
                 .await
-                .optional()?
-        });
-        row.map(|(key, user_active, role)| {
+                .optional()?)
+        })?;
+        let owner = row.map(|(key, user_active, role)| -> Result<KeyOwner> {
             let role = Role::parse(&role).map_err(|_| Error::Corrupt(format!("user has role {role:?}")))?;
             Ok(KeyOwner { key: key.into_key()?, user_active, role })
-        })
-        .transpose()
+        });
+        Ok(owner.transpose()?)
     }
 
-    async fn touch_row(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
+    #[instrument(skip_all)]
+    async fn touch(&self, id: ApiKeyId, now: Timestamp) -> Result<(), RepoError> {
         let a_minute_ago = DbTime(now - Duration::minutes(1));
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             diesel::update(
                 api_keys::table
                     .filter(api_keys::id.eq(DbUuid(id.0)))
@@ -141,34 +149,6 @@ impl ApiKeyStore {
             .execute(conn)
             .await?;
             Ok(())
-        })
-    }
-}
-
-#[async_trait]
-impl ApiKeyRepository for ApiKeyStore {
-    #[instrument(skip_all)]
-    async fn insert(&self, key: NewApiKey) -> Result<ApiKey, RepoError> {
-        Ok(self.insert_row(&key).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn list(&self, user: UserId) -> Result<Vec<ApiKey>, RepoError> {
-        Ok(self.list_rows(user).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn delete(&self, user: UserId, id: ApiKeyId) -> Result<bool, RepoError> {
-        Ok(self.delete_row(user, id).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find_by_hash(&self, secret_hash: &str) -> Result<Option<KeyOwner>, RepoError> {
-        Ok(self.find_row(secret_hash).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn touch(&self, id: ApiKeyId, now: Timestamp) -> Result<(), RepoError> {
-        Ok(self.touch_row(id, now).await?)
+        })?)
     }
 }

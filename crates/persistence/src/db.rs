@@ -140,49 +140,49 @@ impl std::fmt::Debug for Database {
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever
-/// backend `$db` uses. The body is compiled once per backend compiled in
-/// (cargo features `postgres` and `sqlite`): this is the one place the two
-/// backends expand, and every repository function is written once inside it.
+/// backend `$db` uses, and evaluates to the body's [`Result`]. The body is
+/// compiled once per backend compiled in (cargo features `postgres` and
+/// `sqlite`): this is the one place the two backends expand, and every
+/// repository method is written once inside it. `?` in the body converts
+/// to this crate's [`Error`] (the body runs in an async block of its own),
+/// so a trait method ends with `Ok(with_conn!(...)?)` and converts once.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
     // `|conn, Db|` also names the backend type, for boxed expressions.
-    ($db:expr, |$conn:ident, $backend:ident| $body:expr) => {{
-        match $db.pool() {
-            #[cfg(feature = "postgres")]
-            $crate::db::Pool::Postgres(pool) => {
-                #[allow(dead_code)]
-                type $backend = ::diesel::pg::Pg;
-                let mut pooled = pool.get().await?;
-                let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
-                $body
+    ($db:expr, |$conn:ident, $backend:ident| $body:expr) => {
+        $crate::db::scoped(async {
+            match $db.pool() {
+                #[cfg(feature = "postgres")]
+                $crate::db::Pool::Postgres(pool) => {
+                    #[allow(dead_code)]
+                    type $backend = ::diesel::pg::Pg;
+                    let mut pooled = pool.get().await?;
+                    let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
+                    $body
+                }
+                #[cfg(feature = "sqlite")]
+                $crate::db::Pool::Sqlite(pool) => {
+                    #[allow(dead_code)]
+                    type $backend = ::diesel::sqlite::Sqlite;
+                    let mut pooled = pool.get().await?;
+                    let $conn: &mut $crate::db::SqliteConn = &mut pooled;
+                    $body
+                }
             }
-            #[cfg(feature = "sqlite")]
-            $crate::db::Pool::Sqlite(pool) => {
-                #[allow(dead_code)]
-                type $backend = ::diesel::sqlite::Sqlite;
-                let mut pooled = pool.get().await?;
-                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
-                $body
-            }
-        }
-    }};
-    ($db:expr, |$conn:ident| $body:expr) => {{
-        match $db.pool() {
-            #[cfg(feature = "postgres")]
-            $crate::db::Pool::Postgres(pool) => {
-                let mut pooled = pool.get().await?;
-                let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
-                $body
-            }
-            #[cfg(feature = "sqlite")]
-            $crate::db::Pool::Sqlite(pool) => {
-                let mut pooled = pool.get().await?;
-                let $conn: &mut $crate::db::SqliteConn = &mut pooled;
-                $body
-            }
-        }
-    }};
+        })
+        .await
+    };
+    ($db:expr, |$conn:ident| $body:expr) => {
+        $crate::with_conn!($db, |$conn, _Backend| $body)
+    };
+}
+
+/// The scope of one [`with_conn!`] body: pins its result to this crate's
+/// [`Result`], which is what `?` inside the body converts to.
+#[doc(hidden)]
+pub async fn scoped<T>(body: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    body.await
 }
 
 /// Opens a SQLite connection with the settings every connection needs.

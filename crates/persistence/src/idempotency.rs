@@ -28,29 +28,33 @@ impl IdempotencyRecords {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn claim_row(&self, r: &ClaimRequest<'_>) -> Result<Claim> {
+#[async_trait]
+impl IdempotencyStore for IdempotencyRecords {
+    #[instrument(skip_all)]
+    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, RepoError> {
         let (now, lease, expiry) = (
-            DbTime(r.now),
-            DbTime(r.now + Duration::seconds(LEASE_SECS)),
-            DbTime(r.now + Duration::hours(RETENTION_HOURS)),
+            DbTime(request.now),
+            DbTime(request.now + Duration::seconds(LEASE_SECS)),
+            DbTime(request.now + Duration::hours(RETENTION_HOURS)),
         );
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             // A record past its retention, or a claim whose lease ran out
             // without an answer, no longer holds the key.
             diesel::delete(
                 ik::table
-                    .filter(ik::principal.eq(r.principal))
-                    .filter(ik::key.eq(r.key))
+                    .filter(ik::principal.eq(request.principal))
+                    .filter(ik::key.eq(request.key))
                     .filter(ik::expires_at.lt(now).or(ik::status.is_null().and(ik::locked_until.lt(now)))),
             )
             .execute(conn)
             .await?;
             let inserted = diesel::insert_into(ik::table)
                 .values((
-                    ik::principal.eq(r.principal),
-                    ik::key.eq(r.key),
-                    ik::fingerprint.eq(r.fingerprint),
+                    ik::principal.eq(request.principal),
+                    ik::key.eq(request.key),
+                    ik::fingerprint.eq(request.fingerprint),
                     ik::created_at.eq(now),
                     ik::locked_until.eq(lease),
                     ik::expires_at.eq(expiry),
@@ -62,8 +66,8 @@ impl IdempotencyRecords {
                 return Ok(Claim::Started);
             }
             let found: Option<Record> = ik::table
-                .filter(ik::principal.eq(r.principal))
-                .filter(ik::key.eq(r.key))
+                .filter(ik::principal.eq(request.principal))
+                .filter(ik::key.eq(request.key))
                 .select((
                     ik::fingerprint,
                     ik::status,
@@ -80,7 +84,7 @@ impl IdempotencyRecords {
             Ok(match found {
                 // Deleted between our insert and read: the caller may retry.
                 None => Claim::InProgress,
-                Some((fingerprint, ..)) if fingerprint != r.fingerprint => Claim::Mismatch,
+                Some((fingerprint, ..)) if fingerprint != request.fingerprint => Claim::Mismatch,
                 Some((_, None, ..)) => Claim::InProgress,
                 Some((_, Some(status), content_type, location, etag, body, ..)) => Claim::Done(StoredResponse {
                     status: u16::try_from(status).unwrap_or(500),
@@ -90,63 +94,43 @@ impl IdempotencyRecords {
                     body: body.unwrap_or_default(),
                 }),
             })
-        })
+        })?)
     }
 
-    async fn complete_row(&self, principal: &str, key: &str, res: &StoredResponse) -> Result<()> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn complete(&self, principal: &str, key: &str, response: &StoredResponse) -> Result<(), RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             diesel::update(ik::table.filter(ik::principal.eq(principal)).filter(ik::key.eq(key)))
                 .set((
-                    ik::status.eq(i32::from(res.status)),
-                    ik::content_type.eq(&res.content_type),
-                    ik::location.eq(&res.location),
-                    ik::etag.eq(&res.etag),
-                    ik::body.eq(&res.body),
+                    ik::status.eq(i32::from(response.status)),
+                    ik::content_type.eq(&response.content_type),
+                    ik::location.eq(&response.location),
+                    ik::etag.eq(&response.etag),
+                    ik::body.eq(&response.body),
                 ))
                 .execute(conn)
                 .await?;
             Ok(())
-        })
+        })?)
     }
 
-    async fn release_row(&self, principal: &str, key: &str) -> Result<()> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn release(&self, principal: &str, key: &str) -> Result<(), RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             diesel::delete(
                 ik::table.filter(ik::principal.eq(principal)).filter(ik::key.eq(key)).filter(ik::status.is_null()),
             )
             .execute(conn)
             .await?;
             Ok(())
-        })
-    }
-
-    async fn purge(&self, now: Timestamp) -> Result<u64> {
-        with_conn!(self.db, |conn| {
-            let n = diesel::delete(ik::table.filter(ik::expires_at.lt(DbTime(now)))).execute(conn).await?;
-            Ok(n as u64)
-        })
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for IdempotencyRecords {
-    #[instrument(skip_all)]
-    async fn claim(&self, request: &ClaimRequest<'_>) -> Result<Claim, RepoError> {
-        Ok(self.claim_row(request).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn complete(&self, principal: &str, key: &str, response: &StoredResponse) -> Result<(), RepoError> {
-        Ok(self.complete_row(principal, key, response).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn release(&self, principal: &str, key: &str) -> Result<(), RepoError> {
-        Ok(self.release_row(principal, key).await?)
+        })?)
     }
 
     #[instrument(skip_all)]
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
-        Ok(self.purge(now).await?)
+        Ok(with_conn!(self.db, |conn| {
+            let n = diesel::delete(ik::table.filter(ik::expires_at.lt(DbTime(now)))).execute(conn).await?;
+            Ok(n as u64)
+        })?)
     }
 }

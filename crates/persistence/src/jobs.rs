@@ -85,50 +85,6 @@ impl JobStore {
         Self { db }
     }
 
-    async fn insert(&self, jobs: &[NewJob]) -> Result<u64> {
-        with_conn!(self.db, |conn| conn.transaction(async |c| Ok::<_, Error>(insert_jobs!(c, jobs))).await)
-    }
-
-    async fn claim_rows(&self, worker: &str, limit: u32, now: Timestamp, lease: Duration) -> Result<Vec<Job>> {
-        let lease = chrono::Duration::from_std(lease).map_err(|e| Error::Setup(format!("lease out of range: {e}")))?;
-        let (at, until, limit) = (DbTime(now), DbTime(now + lease), i64::from(limit));
-        let rows = match self.db.pool() {
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut conn = pool.get().await?;
-                conn.transaction(async |c| {
-                    let ids: Vec<DbUuid> = runnable!(at).limit(limit).for_update().skip_locked().load(c).await?;
-                    if ids.is_empty() {
-                        return Ok::<_, Error>(Vec::new());
-                    }
-                    Ok(take!(c, ids, worker, at, until))
-                })
-                .await?
-            }
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => {
-                let mut conn = pool.get().await?;
-                conn.transaction(async |c| {
-                    lock!(&mut *c, "jobs.claim");
-                    let ids: Vec<DbUuid> = runnable!(at).limit(limit).load(c).await?;
-                    if ids.is_empty() {
-                        return Ok::<_, Error>(Vec::new());
-                    }
-                    Ok(take!(c, ids, worker, at, until))
-                })
-                .await?
-            }
-        };
-        Ok(rows.into_iter().map(claimed).collect())
-    }
-
-    async fn extend_lease(&self, id: JobId, worker: &str, until: Timestamp) -> Result<bool> {
-        with_conn!(self.db, |conn| {
-            let n = diesel::update(held!(id, worker)).set(jobs::locked_until.eq(DbTime(until))).execute(conn).await?;
-            Ok(n == 1)
-        })
-    }
-
     async fn finish(
         &self,
         id: JobId,
@@ -179,70 +135,59 @@ impl JobStore {
             Ok(n == 1)
         })
     }
-
-    async fn depth_rows(&self) -> Result<Vec<(JobState, u64)>> {
-        let rows: Vec<(String, i64)> = with_conn!(self.db, |conn| {
-            jobs::table.group_by(jobs::state).select((jobs::state, diesel::dsl::count_star())).load(conn).await?
-        });
-        rows.into_iter()
-            .map(|(state, n)| {
-                let state = JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job state {state:?}")))?;
-                Ok((state, u64::try_from(n).unwrap_or(0)))
-            })
-            .collect()
-    }
-
-    async fn find_row(&self, id: JobId) -> Result<Option<JobRecord>> {
-        let row: Option<(String, String, i32, Option<String>, DbTime)> = with_conn!(self.db, |conn| {
-            jobs::table
-                .find(DbUuid(id.0))
-                .select((jobs::kind, jobs::state, jobs::attempts, jobs::last_error, jobs::run_at))
-                .first(conn)
-                .await
-                .optional()?
-        });
-        row.map(|(kind, state, attempts, last_error, run_at)| {
-            let state =
-                JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job {id} has state {state:?}")))?;
-            Ok(JobRecord {
-                id,
-                kind,
-                state,
-                attempts: u32::try_from(attempts).unwrap_or(0),
-                last_error,
-                run_at: run_at.0,
-            })
-        })
-        .transpose()
-    }
-
-    async fn purge(&self, before: Timestamp) -> Result<u64> {
-        let finished = [JobState::Succeeded.as_str(), JobState::Dead.as_str()];
-        with_conn!(self.db, |conn| {
-            let n = diesel::delete(
-                jobs::table.filter(jobs::state.eq_any(finished)).filter(jobs::updated_at.lt(DbTime(before))),
-            )
-            .execute(conn)
-            .await?;
-            Ok(n as u64)
-        })
-    }
 }
 
 #[async_trait]
 impl JobQueue for JobStore {
     #[instrument(skip_all, fields(count = jobs.len()))]
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<u64, RepoError> {
-        Ok(self.insert(jobs).await?)
+        Ok(with_conn!(self.db, |conn| conn.transaction(async |c| Ok::<_, Error>(insert_jobs!(c, jobs))).await)?)
     }
 
     #[instrument(skip_all)]
     async fn claim(&self, worker: &str, limit: u32, now: Timestamp, lease: Duration) -> Result<Vec<Job>, RepoError> {
-        Ok(self.claim_rows(worker, limit, now, lease).await?)
+        let lease = chrono::Duration::from_std(lease).map_err(|e| Error::Setup(format!("lease out of range: {e}")))?;
+        let (at, until, limit) = (DbTime(now), DbTime(now + lease), i64::from(limit));
+        // Not with_conn!: the two backends claim differently (SKIP LOCKED on
+        // PostgreSQL, the database write lock on SQLite).
+        let rows = crate::db::scoped(async {
+            Ok(match self.db.pool() {
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(pool) => {
+                    let mut conn = pool.get().await?;
+                    conn.transaction(async |c| {
+                        let ids: Vec<DbUuid> = runnable!(at).limit(limit).for_update().skip_locked().load(c).await?;
+                        if ids.is_empty() {
+                            return Ok::<_, Error>(Vec::new());
+                        }
+                        Ok(take!(c, ids, worker, at, until))
+                    })
+                    .await?
+                }
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(pool) => {
+                    let mut conn = pool.get().await?;
+                    conn.transaction(async |c| {
+                        lock!(&mut *c, "jobs.claim");
+                        let ids: Vec<DbUuid> = runnable!(at).limit(limit).load(c).await?;
+                        if ids.is_empty() {
+                            return Ok::<_, Error>(Vec::new());
+                        }
+                        Ok(take!(c, ids, worker, at, until))
+                    })
+                    .await?
+                }
+            })
+        })
+        .await?;
+        Ok(rows.into_iter().map(claimed).collect())
     }
 
     async fn extend(&self, id: JobId, worker: &str, until: Timestamp) -> Result<bool, RepoError> {
-        Ok(self.extend_lease(id, worker, until).await?)
+        Ok(with_conn!(self.db, |conn| {
+            let n = diesel::update(held!(id, worker)).set(jobs::locked_until.eq(DbTime(until))).execute(conn).await?;
+            Ok(n == 1)
+        })?)
     }
 
     #[instrument(skip_all, fields(job_id = %id))]
@@ -273,15 +218,51 @@ impl JobQueue for JobStore {
     }
 
     async fn depth(&self) -> Result<Vec<(JobState, u64)>, RepoError> {
-        Ok(self.depth_rows().await?)
+        let rows: Vec<(String, i64)> = with_conn!(self.db, |conn| {
+            Ok(jobs::table.group_by(jobs::state).select((jobs::state, diesel::dsl::count_star())).load(conn).await?)
+        })?;
+        let depth = rows.into_iter().map(|(state, n)| {
+            let state = JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job state {state:?}")))?;
+            Ok((state, u64::try_from(n).unwrap_or(0)))
+        });
+        Ok(depth.collect::<Result<_>>()?)
     }
 
     async fn find(&self, id: JobId) -> Result<Option<JobRecord>, RepoError> {
-        Ok(self.find_row(id).await?)
+        let row: Option<(String, String, i32, Option<String>, DbTime)> = with_conn!(self.db, |conn| {
+            Ok(jobs::table
+                .find(DbUuid(id.0))
+                .select((jobs::kind, jobs::state, jobs::attempts, jobs::last_error, jobs::run_at))
+                .first(conn)
+                .await
+                .optional()?)
+        })?;
+        Ok(row
+            .map(|(kind, state, attempts, last_error, run_at)| {
+                let state =
+                    JobState::parse(&state).ok_or_else(|| Error::Corrupt(format!("job {id} has state {state:?}")))?;
+                Ok::<_, Error>(JobRecord {
+                    id,
+                    kind,
+                    state,
+                    attempts: u32::try_from(attempts).unwrap_or(0),
+                    last_error,
+                    run_at: run_at.0,
+                })
+            })
+            .transpose()?)
     }
 
     #[instrument(skip_all)]
     async fn purge_finished(&self, before: Timestamp) -> Result<u64, RepoError> {
-        Ok(self.purge(before).await?)
+        let finished = [JobState::Succeeded.as_str(), JobState::Dead.as_str()];
+        Ok(with_conn!(self.db, |conn| {
+            let n = diesel::delete(
+                jobs::table.filter(jobs::state.eq_any(finished)).filter(jobs::updated_at.lt(DbTime(before))),
+            )
+            .execute(conn)
+            .await?;
+            Ok(n as u64)
+        })?)
     }
 }

@@ -29,19 +29,24 @@ impl OneTimeTokenStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn issue_rows(&self, outbox: &Outbox) -> Result<()> {
-        with_conn!(self.db, |conn| {
+#[async_trait]
+impl OneTimeTokenRepository for OneTimeTokenStore {
+    #[instrument(skip_all)]
+    async fn issue(&self, outbox: &Outbox) -> Result<(), RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 write_outbox!(c, outbox);
                 Ok(())
             })
             .await
-        })
+        })?)
     }
 
-    async fn find_row(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn find(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let row: Option<(DbUuid, String)> = ott::table
                 .filter(ott::token_hash.eq(hash))
                 .filter(ott::purpose.eq(purpose.as_str()))
@@ -52,11 +57,17 @@ impl OneTimeTokenStore {
                 .await
                 .optional()?;
             Ok(row.map(holder))
-        })
+        })?)
     }
 
-    async fn consume_row(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn consume(
+        &self,
+        hash: &str,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<TokenHolder>, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 // One conditional UPDATE: of two concurrent uses, one matches.
                 let row: Option<(DbUuid, String)> = diesel::update(
@@ -84,41 +95,14 @@ impl OneTimeTokenStore {
                 Ok(Some(holder(row)))
             })
             .await
-        })
-    }
-
-    async fn purge(&self, now: Timestamp) -> Result<u64> {
-        with_conn!(self.db, |conn| {
-            let n = diesel::delete(ott::table.filter(ott::expires_at.lt(DbTime(now)))).execute(conn).await?;
-            Ok(n as u64)
-        })
-    }
-}
-
-#[async_trait]
-impl OneTimeTokenRepository for OneTimeTokenStore {
-    #[instrument(skip_all)]
-    async fn issue(&self, outbox: &Outbox) -> Result<(), RepoError> {
-        Ok(self.issue_rows(outbox).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>, RepoError> {
-        Ok(self.find_row(hash, purpose, now).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn consume(
-        &self,
-        hash: &str,
-        purpose: TokenPurpose,
-        now: Timestamp,
-    ) -> Result<Option<TokenHolder>, RepoError> {
-        Ok(self.consume_row(hash, purpose, now).await?)
+        })?)
     }
 
     #[instrument(skip_all)]
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
-        Ok(self.purge(now).await?)
+        Ok(with_conn!(self.db, |conn| {
+            let n = diesel::delete(ott::table.filter(ott::expires_at.lt(DbTime(now)))).execute(conn).await?;
+            Ok(n as u64)
+        })?)
     }
 }

@@ -30,36 +30,42 @@ impl ProductStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn insert_row(&self, product: &NewProduct) -> Result<Product> {
-        let row = NewProductRow::from(product);
-        with_conn!(self.db, |conn| {
+#[async_trait]
+impl ProductRepository for ProductStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, product: NewProduct) -> Result<Product, RepoError> {
+        let row = NewProductRow::from(&product);
+        Ok(with_conn!(self.db, |conn| {
             diesel::insert_into(products::table)
                 .values(&row)
                 .returning(ProductRow::as_returning())
                 .get_result(conn)
                 .await?
                 .into_product()
-        })
+        })?)
     }
 
-    async fn find_row(&self, id: ProductId) -> Result<Option<Product>> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let row: Option<ProductRow> =
                 products::table.find(DbUuid(id.0)).select(ProductRow::as_select()).first(conn).await.optional()?;
             row.map(ProductRow::into_product).transpose()
-        })
+        })?)
     }
 
-    async fn update_row(
+    #[instrument(skip_all)]
+    async fn update(
         &self,
         id: ProductId,
         changes: &ProductChanges,
         expected: &IfVersion,
         now: Timestamp,
-    ) -> Result<Updated<Product>> {
+    ) -> Result<Updated<Product>, RepoError> {
         let (key, set, allowed) = (DbUuid(id.0), ProductChangeset::from(changes), versions(expected));
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
             if let Some(allowed) = allowed {
                 update = update.filter(products::version.eq_any(allowed));
@@ -78,12 +84,13 @@ impl ProductStore {
                     Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
                 }
             }
-        })
+        })?)
     }
 
-    async fn delete_row(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>> {
+    #[instrument(skip_all)]
+    async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let (key, allowed) = (DbUuid(id.0), versions(expected));
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             let mut delete = diesel::delete(products::table).filter(products::id.eq(key)).into_boxed();
             if let Some(allowed) = allowed {
                 delete = delete.filter(products::version.eq_any(allowed));
@@ -94,15 +101,27 @@ impl ProductStore {
             let exists: Option<i64> =
                 products::table.find(key).select(products::version).first(conn).await.optional()?;
             Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
-        })
+        })?)
+    }
+
+    #[instrument(skip_all)]
+    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, RepoError> {
+        Ok(self.list_products(query).await?)
     }
 
     /// One conditional UPDATE decides: concurrent adjustments serialise on
     /// the row (PostgreSQL re-checks the condition against the newest stock;
     /// SQLite has one writer), so they add up exactly and never go below 0.
-    async fn adjust(&self, id: ProductId, delta: i64, reason: &str, now: Timestamp) -> Result<Adjusted> {
+    #[instrument(skip_all)]
+    async fn adjust_stock(
+        &self,
+        id: ProductId,
+        delta: i64,
+        reason: &str,
+        now: Timestamp,
+    ) -> Result<Adjusted, RepoError> {
         let key = DbUuid(id.0);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 let row: Option<ProductRow> = diesel::update(products::table)
                     .filter(products::id.eq(key))
@@ -140,51 +159,6 @@ impl ProductStore {
                 Ok(Adjusted::Done(Box::new(row.into_product()?)))
             })
             .await
-        })
-    }
-}
-
-#[async_trait]
-impl ProductRepository for ProductStore {
-    #[instrument(skip_all)]
-    async fn insert(&self, product: NewProduct) -> Result<Product, RepoError> {
-        Ok(self.insert_row(&product).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
-        Ok(self.find_row(id).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn update(
-        &self,
-        id: ProductId,
-        changes: &ProductChanges,
-        expected: &IfVersion,
-        now: Timestamp,
-    ) -> Result<Updated<Product>, RepoError> {
-        Ok(self.update_row(id, changes, expected, now).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
-        Ok(self.delete_row(id, expected).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn list(&self, query: &ProductQuery) -> Result<Page<Product>, RepoError> {
-        Ok(self.list_products(query).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn adjust_stock(
-        &self,
-        id: ProductId,
-        delta: i64,
-        reason: &str,
-        now: Timestamp,
-    ) -> Result<Adjusted, RepoError> {
-        Ok(self.adjust(id, delta, reason, now).await?)
+        })?)
     }
 }

@@ -33,11 +33,15 @@ impl SessionStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn create_rows(&self, s: &NewSession) -> Result<()> {
+#[async_trait]
+impl SessionRepository for SessionStore {
+    #[instrument(skip_all)]
+    async fn create(&self, session: NewSession) -> Result<(), RepoError> {
         let (id, user, created, expires) =
-            (DbUuid(s.id.0), DbUuid(s.user_id.0), DbTime(s.created_at), DbTime(s.expires_at));
-        with_conn!(self.db, |conn| {
+            (DbUuid(session.id.0), DbUuid(session.user_id.0), DbTime(session.created_at), DbTime(session.expires_at));
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 diesel::insert_into(sessions::table)
                     .values((
@@ -50,7 +54,7 @@ impl SessionStore {
                     .await?;
                 diesel::insert_into(refresh_tokens::table)
                     .values((
-                        refresh_tokens::token_hash.eq(&s.refresh_token.0),
+                        refresh_tokens::token_hash.eq(&session.refresh_token.0),
                         refresh_tokens::session_id.eq(id),
                         refresh_tokens::user_id.eq(user),
                         refresh_tokens::created_at.eq(created),
@@ -61,12 +65,13 @@ impl SessionStore {
                 Ok(())
             })
             .await
-        })
+        })?)
     }
 
-    async fn consume(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed> {
+    #[instrument(skip_all)]
+    async fn consume_refresh_token(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed, RepoError> {
         let cols = (refresh_tokens::session_id, refresh_tokens::user_id, refresh_tokens::expires_at);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             // One statement decides the race: only the first caller sees the row unused.
             let fresh: Option<TokenTuple> = diesel::update(
                 refresh_tokens::table
@@ -88,18 +93,19 @@ impl SessionStore {
                 .await
                 .optional()?;
             Ok(used.map_or(Consumed::Unknown, |t| Consumed::AlreadyUsed(record(t))))
-        })
+        })?)
     }
 
-    async fn add_token(
+    #[instrument(skip_all)]
+    async fn add_refresh_token(
         &self,
         session: SessionId,
         hash: &RefreshTokenHash,
         now: Timestamp,
         expires_at: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<(), RepoError> {
         let sid = DbUuid(session.0);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 let user: DbUuid = diesel::update(sessions::table.find(sid))
                     .set((sessions::expires_at.eq(DbTime(expires_at)), sessions::last_used_at.eq(DbTime(now))))
@@ -119,11 +125,12 @@ impl SessionStore {
                 Ok(())
             })
             .await
-        })
+        })?)
     }
 
-    async fn session_of(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn session_of_refresh_token(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let sid: Option<DbUuid> = refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&hash.0))
                 .select(refresh_tokens::session_id)
@@ -131,100 +138,18 @@ impl SessionStore {
                 .await
                 .optional()?;
             Ok(sid.map(|s| SessionId(s.0)))
-        })
+        })?)
     }
 
-    async fn revoke_one(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool> {
-        with_conn!(self.db, |conn| {
+    #[instrument(skip_all)]
+    async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError> {
+        Ok(with_conn!(self.db, |conn| {
             let n = diesel::update(sessions::table.find(DbUuid(session.0)).filter(sessions::revoked_at.is_null()))
                 .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
                 .execute(conn)
                 .await?;
             Ok(n == 1)
-        })
-    }
-
-    async fn revoke_many(
-        &self,
-        user: UserId,
-        keep: Option<SessionId>,
-        reason: RevokeReason,
-        now: Timestamp,
-    ) -> Result<u64> {
-        // A nil id never matches a session, so "keep nothing" needs no second query shape.
-        let keep = DbUuid(keep.map_or(uuid::Uuid::nil(), |s| s.0));
-        with_conn!(self.db, |conn| {
-            let n = diesel::update(
-                sessions::table
-                    .filter(sessions::user_id.eq(DbUuid(user.0)))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::id.ne(keep)),
-            )
-            .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
-            .execute(conn)
-            .await?;
-            Ok(n as u64)
-        })
-    }
-
-    async fn purge(&self, now: Timestamp) -> Result<u64> {
-        with_conn!(self.db, |conn| {
-            // Refresh tokens go with their session (ON DELETE CASCADE).
-            let n = diesel::delete(sessions::table.filter(sessions::expires_at.lt(DbTime(now)))).execute(conn).await?;
-            Ok(n as u64)
-        })
-    }
-
-    async fn status_of(&self, session: SessionId) -> Result<Option<SessionStatus>> {
-        let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(self.db, |conn| {
-            sessions::table
-                .inner_join(users::table)
-                .filter(sessions::id.eq(DbUuid(session.0)))
-                .select((sessions::user_id, sessions::revoked_at, users::is_active, users::role))
-                .first(conn)
-                .await
-                .optional()?
-        });
-        row.map(|(user_id, revoked_at, user_active, role)| {
-            let role = Role::parse(&role)
-                .map_err(|_| crate::Error::Corrupt(format!("user {} has role {role:?}", user_id.0)))?;
-            Ok(SessionStatus { user_id: UserId(user_id.0), session_revoked: revoked_at.is_some(), user_active, role })
-        })
-        .transpose()
-    }
-}
-
-#[async_trait]
-impl SessionRepository for SessionStore {
-    #[instrument(skip_all)]
-    async fn create(&self, session: NewSession) -> Result<(), RepoError> {
-        Ok(self.create_rows(&session).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn consume_refresh_token(&self, hash: &RefreshTokenHash, now: Timestamp) -> Result<Consumed, RepoError> {
-        Ok(self.consume(hash, now).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn add_refresh_token(
-        &self,
-        session: SessionId,
-        hash: &RefreshTokenHash,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), RepoError> {
-        Ok(self.add_token(session, hash, now, expires_at).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn session_of_refresh_token(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError> {
-        Ok(self.session_of(hash).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError> {
-        Ok(self.revoke_one(session, reason, now).await?)
+        })?)
     }
 
     #[instrument(skip_all)]
@@ -235,16 +160,53 @@ impl SessionRepository for SessionStore {
         reason: RevokeReason,
         now: Timestamp,
     ) -> Result<u64, RepoError> {
-        Ok(self.revoke_many(user, keep, reason, now).await?)
+        // A nil id never matches a session, so "keep nothing" needs no second query shape.
+        let keep = DbUuid(keep.map_or(uuid::Uuid::nil(), |s| s.0));
+        Ok(with_conn!(self.db, |conn| {
+            let n = diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(DbUuid(user.0)))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::id.ne(keep)),
+            )
+            .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
+            .execute(conn)
+            .await?;
+            Ok(n as u64)
+        })?)
     }
 
     #[instrument(skip_all)]
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError> {
-        Ok(self.status_of(session).await?)
+        let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(self.db, |conn| {
+            Ok(sessions::table
+                .inner_join(users::table)
+                .filter(sessions::id.eq(DbUuid(session.0)))
+                .select((sessions::user_id, sessions::revoked_at, users::is_active, users::role))
+                .first(conn)
+                .await
+                .optional()?)
+        })?;
+        Ok(row
+            .map(|(user_id, revoked_at, user_active, role)| {
+                let role = Role::parse(&role)
+                    .map_err(|_| crate::Error::Corrupt(format!("user {} has role {role:?}", user_id.0)))?;
+                Ok::<_, crate::Error>(SessionStatus {
+                    user_id: UserId(user_id.0),
+                    session_revoked: revoked_at.is_some(),
+                    user_active,
+                    role,
+                })
+            })
+            .transpose()?)
     }
 
     #[instrument(skip_all)]
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
-        Ok(self.purge(now).await?)
+        Ok(with_conn!(self.db, |conn| {
+            // Refresh tokens go with their session (ON DELETE CASCADE).
+            let n = diesel::delete(sessions::table.filter(sessions::expires_at.lt(DbTime(now)))).execute(conn).await?;
+            Ok(n as u64)
+        })?)
     }
 }

@@ -1,5 +1,6 @@
 //! SQL functions both backends share, declared once for diesel.
 
+use crate::types::sql::UtcTime;
 use diesel::sql_types::{Nullable, Text};
 
 diesel::define_sql_function! {
@@ -18,7 +19,7 @@ diesel::define_sql_function! {
     /// `coalesce(nullable timestamp, timestamp)`: keeps a completion time
     /// once set.
     #[sql_name = "coalesce"]
-    fn coalesce_time(x: Nullable<crate::types::sql::UtcTime>, y: crate::types::sql::UtcTime) -> Nullable<crate::types::sql::UtcTime>;
+    fn coalesce_time(x: Nullable<UtcTime>, y: UtcTime) -> Nullable<UtcTime>;
 }
 
 /// The due date todos without one sort as: after every real date. Written as

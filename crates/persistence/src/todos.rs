@@ -67,11 +67,15 @@ impl TodoStore {
     pub fn new(db: Database) -> Self {
         Self { db }
     }
+}
 
-    async fn insert_row(&self, todo: &NewTodo) -> Result<Todo> {
-        let row = NewTodoRow::from(todo);
+#[async_trait]
+impl TodoRepository for TodoStore {
+    #[instrument(skip_all)]
+    async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError> {
+        let row = NewTodoRow::from(&todo);
         let tags = tag_rows(todo.id, &todo.tags);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 let stored: TodoRow = diesel::insert_into(todos::table)
                     .values(&row)
@@ -82,12 +86,13 @@ impl TodoStore {
                 stored.into_todo(todo.tags.clone())
             })
             .await
-        })
+        })?)
     }
 
-    async fn find_row(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>> {
+    #[instrument(skip_all)]
+    async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError> {
         let key = DbUuid(id.0);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             let row: Option<TodoRow> = todos::table
                 .filter(todos::id.eq(key))
                 .filter(todos::owner_id.eq(DbUuid(owner.0)))
@@ -102,21 +107,22 @@ impl TodoStore {
                     Ok(Some(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
                 }
             }
-        })
+        })?)
     }
 
-    async fn update_row(
+    #[instrument(skip_all)]
+    async fn update(
         &self,
         owner: UserId,
         id: TodoId,
         changes: &TodoChanges,
         expected: &IfVersion,
         now: Timestamp,
-    ) -> Result<Updated<Todo>> {
+    ) -> Result<Updated<Todo>, RepoError> {
         let (key, owner_key, set, allowed) =
             (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
         let new_tags = changes.tags.as_ref().map(|t| tag_rows(id, t));
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 // The first statement writes, so SQLite takes its write lock at once.
                 let mut update = diesel::update(todos::table)
@@ -157,12 +163,13 @@ impl TodoStore {
                 Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
             })
             .await
-        })
+        })?)
     }
 
-    async fn delete_row(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>> {
+    #[instrument(skip_all)]
+    async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let (key, owner_key, allowed) = (DbUuid(id.0), DbUuid(owner.0), versions(expected));
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             let mut delete = diesel::delete(todos::table)
                 .filter(todos::id.eq(key))
                 .filter(todos::owner_id.eq(owner_key))
@@ -181,37 +188,7 @@ impl TodoStore {
                 .await
                 .optional()?;
             Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
-        })
-    }
-}
-
-#[async_trait]
-impl TodoRepository for TodoStore {
-    #[instrument(skip_all)]
-    async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError> {
-        Ok(self.insert_row(&todo).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError> {
-        Ok(self.find_row(owner, id).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn update(
-        &self,
-        owner: UserId,
-        id: TodoId,
-        changes: &TodoChanges,
-        expected: &IfVersion,
-        now: Timestamp,
-    ) -> Result<Updated<Todo>, RepoError> {
-        Ok(self.update_row(owner, id, changes, expected, now).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
-        Ok(self.delete_row(owner, id, expected).await?)
+        })?)
     }
 
     #[instrument(skip_all)]

@@ -48,22 +48,6 @@ impl UserStore {
         Self { db }
     }
 
-    async fn insert_row(&self, user: &NewUser, outbox: &Outbox) -> Result<User> {
-        let row = NewUserRow::from(user);
-        with_conn!(self.db, |conn| {
-            conn.transaction(async |c| {
-                let user = diesel::insert_into(users::table)
-                    .values(&row)
-                    .returning(UserRow::as_returning())
-                    .get_result(c)
-                    .await?;
-                write_outbox!(c, outbox);
-                user.into_user()
-            })
-            .await
-        })
-    }
-
     async fn find_row(&self, id: UserId) -> Result<Option<UserRow>> {
         with_conn!(self.db, |conn| Ok(users::table
             .find(DbUuid(id.0))
@@ -83,20 +67,56 @@ impl UserStore {
                 .optional()?)
         })
     }
+}
 
-    async fn update_row(
+#[async_trait]
+impl UserRepository for UserStore {
+    #[instrument(skip_all)]
+    async fn insert_with(&self, user: NewUser, outbox: &Outbox) -> Result<User, RepoError> {
+        let row = NewUserRow::from(&user);
+        Ok(with_conn!(self.db, |conn| {
+            conn.transaction(async |c| {
+                let user = diesel::insert_into(users::table)
+                    .values(&row)
+                    .returning(UserRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                write_outbox!(c, outbox);
+                user.into_user()
+            })
+            .await
+        })?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find(&self, id: UserId) -> Result<Option<User>, RepoError> {
+        Ok(self.find_row(id).await?.map(UserRow::into_user).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError> {
+        Ok(self.find_row_by_email(email).await?.map(UserRow::into_credentials).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError> {
+        Ok(self.find_row(id).await?.map(UserRow::into_credentials).transpose()?)
+    }
+
+    #[instrument(skip_all)]
+    async fn update_with(
         &self,
         id: UserId,
         changes: &UserChanges,
         expected: &IfVersion,
         now: Timestamp,
         outbox: &Outbox,
-    ) -> Result<Updated<User>> {
+    ) -> Result<Updated<User>, RepoError> {
         let set = UserChangeset::from(changes);
         let key = DbUuid(id.0);
         let allowed = versions(expected);
         let may_demote = changes.role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 if may_demote {
                     lock!(&mut *c, ADMINS_LOCK);
@@ -129,12 +149,18 @@ impl UserStore {
                 }
             })
             .await
-        })
+        })?)
     }
 
-    async fn delete_row(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>> {
+    #[instrument(skip_all)]
+    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError> {
+        Ok(self.db.list_users(query).await?)
+    }
+
+    #[instrument(skip_all)]
+    async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let key = DbUuid(id.0);
-        with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn| {
             conn.transaction(async |c| {
                 lock!(&mut *c, ADMINS_LOCK);
                 let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
@@ -150,51 +176,6 @@ impl UserStore {
                 Ok(Updated::Done(()))
             })
             .await
-        })
-    }
-}
-
-#[async_trait]
-impl UserRepository for UserStore {
-    #[instrument(skip_all)]
-    async fn insert_with(&self, user: NewUser, outbox: &Outbox) -> Result<User, RepoError> {
-        Ok(self.insert_row(&user, outbox).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find(&self, id: UserId) -> Result<Option<User>, RepoError> {
-        Ok(self.find_row(id).await?.map(UserRow::into_user).transpose()?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find_credentials_by_email(&self, email: &Email) -> Result<Option<UserCredentials>, RepoError> {
-        Ok(self.find_row_by_email(email).await?.map(UserRow::into_credentials).transpose()?)
-    }
-
-    #[instrument(skip_all)]
-    async fn find_credentials(&self, id: UserId) -> Result<Option<UserCredentials>, RepoError> {
-        Ok(self.find_row(id).await?.map(UserRow::into_credentials).transpose()?)
-    }
-
-    #[instrument(skip_all)]
-    async fn update_with(
-        &self,
-        id: UserId,
-        changes: &UserChanges,
-        expected: &IfVersion,
-        now: Timestamp,
-        outbox: &Outbox,
-    ) -> Result<Updated<User>, RepoError> {
-        Ok(self.update_row(id, changes, expected, now, outbox).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn list(&self, query: &UserQuery) -> Result<Page<User>, RepoError> {
-        Ok(self.db.list_users(query).await?)
-    }
-
-    #[instrument(skip_all)]
-    async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
-        Ok(self.delete_row(id, expected).await?)
+        })?)
     }
 }

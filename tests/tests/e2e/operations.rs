@@ -2,26 +2,28 @@
 
 use rivet_e2e::{Backend, TestApp, on_both_backends};
 
-on_both_backends! {
-    async fn liveness_and_readiness_answer_ok(app) {
-        let live = app.get("/health/live", None).await;
-        assert_eq!((live.status, live.body["status"].as_str()), (200, Some("ok")), "{live}");
-        let ready = app.get("/health/ready", None).await;
-        assert_eq!((ready.status, ready.body["checks"]["database"].as_str()), (200, Some("ok")), "{ready}");
-    }
-
-    async fn every_response_carries_the_security_headers(app) {
-        for r in [app.get("/health/live", None).await, app.get("/missing", None).await, app.get("/api/v1/users/me", None).await] {
-            assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r}");
-            assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
-            assert_eq!(r.header("x-frame-options"), Some("DENY"));
-            assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
-            assert!(r.header("x-request-id").is_some());
-        }
-        let authed = app.get("/api/v1/users/me", None).await;
-        assert_eq!(authed.header("cache-control"), Some("private, no-cache"));
-    }
+async fn liveness_and_readiness_answer_ok(app: TestApp) {
+    let live = app.get("/health/live", None).await;
+    assert_eq!((live.status, live.body["status"].as_str()), (200, Some("ok")), "{live}");
+    let ready = app.get("/health/ready", None).await;
+    assert_eq!((ready.status, ready.body["checks"]["database"].as_str()), (200, Some("ok")), "{ready}");
 }
+
+async fn every_response_carries_the_security_headers(app: TestApp) {
+    for r in
+        [app.get("/health/live", None).await, app.get("/missing", None).await, app.get("/api/v1/users/me", None).await]
+    {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert!(r.header("content-security-policy").is_some_and(|c| c.contains("default-src 'none'")));
+        assert!(r.header("x-request-id").is_some());
+    }
+    let authed = app.get("/api/v1/users/me", None).await;
+    assert_eq!(authed.header("cache-control"), Some("private, no-cache"));
+}
+
+on_both_backends!(liveness_and_readiness_answer_ok, every_response_carries_the_security_headers);
 
 /// With the database unreachable the server still answers: readiness names
 /// the database, and requests that need it get 503 with `Retry-After`.

@@ -35,41 +35,49 @@ async fn products_from(app: &TestApp, ip: &str) -> rivet_e2e::Reply {
     app.send(app.request(reqwest::Method::GET, "/api/v1/products", None).header("x-forwarded-for", ip)).await
 }
 
-on_both_backends! {
-    async fn security_headers_come_with_every_answer(app) {
-        for r in [app.get("/api/v1/products", None).await, app.get("/nowhere", None).await, app.get("/health/live", None).await] {
-            assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r}");
-            assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
-            assert_eq!(r.header("x-frame-options"), Some("DENY"));
-            assert_eq!(r.header("content-security-policy"), Some("default-src 'none'; frame-ancestors 'none'"));
-            assert_eq!(r.header("strict-transport-security"), None, "no HSTS unless configured");
-        }
-    }
-
-    async fn metrics_count_requests_by_route_template_and_report_pool_and_queue(app) {
-        let (_, t) = app.signed_in_user("ada@example.com").await;
-        let todo = app.post("/api/v1/todos", &json!({"title": "t"}), Some(&t.access)).await;
-        let id = todo.body["id"].as_str().unwrap();
-        app.get(&format!("/api/v1/todos/{id}"), Some(&t.access)).await;
-        app.get("/api/v1/todos/00000000-0000-0000-0000-000000000000", Some(&t.access)).await;
-        let m = app.get("/metrics", None).await;
-        assert_eq!(m.status, 200);
-        assert!(m.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"), "{:?}", m.headers);
-        let text = &m.text;
-        for needle in [
-            "rivet_http_requests_total{method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"200\"} 1",
-            "rivet_http_requests_total{method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"404\"} 1",
-            "rivet_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/v1/todos\",status=\"201\",le=\"+Inf\"} 1",
-            "rivet_db_pool_connections{state=\"in_use\"}",
-            "rivet_db_pool_waiting 0",
-            "rivet_jobs{state=\"dead\"} 0",
-            "rivet_rate_limit_rejections_total 0",
-        ] {
-            assert!(text.contains(needle), "metrics lack {needle:?}:\n{text}");
-        }
-        assert!(!text.contains(id), "raw paths never become labels");
+async fn security_headers_come_with_every_answer(app: TestApp) {
+    for r in
+        [app.get("/api/v1/products", None).await, app.get("/nowhere", None).await, app.get("/health/live", None).await]
+    {
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{r}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+        assert_eq!(r.header("content-security-policy"), Some("default-src 'none'; frame-ancestors 'none'"));
+        assert_eq!(r.header("strict-transport-security"), None, "no HSTS unless configured");
     }
 }
+
+async fn metrics_count_requests_by_route_template_and_report_pool_and_queue(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let todo = app.post("/api/v1/todos", &json!({"title": "t"}), Some(&t.access)).await;
+    let id = todo.body["id"].as_str().unwrap();
+    app.get(&format!("/api/v1/todos/{id}"), Some(&t.access)).await;
+    app.get("/api/v1/todos/00000000-0000-0000-0000-000000000000", Some(&t.access)).await;
+    let m = app.get("/metrics", None).await;
+    assert_eq!(m.status, 200);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"), "{:?}", m.headers);
+    let text = &m.text;
+    for needle in [
+        "rivet_http_requests_total{method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"200\"} 1",
+        "rivet_http_requests_total{method=\"GET\",route=\"/api/v1/todos/{id}\",status=\"404\"} 1",
+        concat!(
+            "rivet_http_request_duration_seconds_bucket",
+            "{method=\"POST\",route=\"/api/v1/todos\",status=\"201\",le=\"+Inf\"} 1"
+        ),
+        "rivet_db_pool_connections{state=\"in_use\"}",
+        "rivet_db_pool_waiting 0",
+        "rivet_jobs{state=\"dead\"} 0",
+        "rivet_rate_limit_rejections_total 0",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle:?}:\n{text}");
+    }
+    assert!(!text.contains(id), "raw paths never become labels");
+}
+
+on_both_backends!(
+    security_headers_come_with_every_answer,
+    metrics_count_requests_by_route_template_and_report_pool_and_queue
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credential_endpoints_allow_a_budget_per_ip_then_answer_429_with_retry_after() {

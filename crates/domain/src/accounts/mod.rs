@@ -18,6 +18,7 @@ use crate::email::{EmailMessage, Templates};
 use crate::error::{Error, Result};
 use crate::jobs::{NewJob, Outbox, Task};
 use crate::one_time_token::{NewOneTimeToken, OneTimeTokenRepository, TokenPurpose, TokenSecrets};
+use crate::patch::Patch;
 use crate::ports::{PasswordHasher, SessionRepository, UserRepository};
 use crate::session::{RevokeReason, SessionId};
 use crate::time::now;
@@ -35,20 +36,21 @@ pub struct Registration {
     pub full_name: Option<String>,
 }
 
-/// A user's change to their own profile; `None` leaves a field unchanged,
-/// `Some(None)` clears a nullable one.
+/// A user's change to their own profile. The name can be cleared; the
+/// email cannot.
 #[derive(Debug, Clone, Default)]
 pub struct ProfilePatch {
-    pub full_name: Option<Option<String>>,
-    pub email: Option<String>,
+    pub full_name: Patch<String>,
+    pub email: Patch<String>,
 }
 
-/// An administrator's change to a user.
+/// An administrator's change to a user. The name can be cleared; the role
+/// and the active flag cannot.
 #[derive(Debug, Clone, Default)]
 pub struct AdminPatch {
-    pub full_name: Option<Option<String>>,
-    pub role: Option<String>,
-    pub is_active: Option<bool>,
+    pub full_name: Patch<String>,
+    pub role: Patch<String>,
+    pub is_active: Patch<bool>,
 }
 
 /// The ports the account use cases reach.
@@ -79,12 +81,8 @@ impl std::fmt::Debug for Accounts {
     }
 }
 
-fn parse_name(errors: &mut ValidationErrors, raw: Option<Option<String>>) -> Option<Option<FullName>> {
-    match raw {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(s)) => errors.check("full_name", FullName::parse(&s)).map(Some),
-    }
+fn parse_name(errors: &mut ValidationErrors, raw: Patch<String>) -> Option<Option<FullName>> {
+    raw.nullable("full_name", errors, |s| FullName::parse(&s))
 }
 
 impl Accounts {
@@ -147,7 +145,7 @@ impl Accounts {
         let mut errors = ValidationErrors::new();
         let email = errors.check("email", Email::parse(&input.email));
         let password = errors.check("password", Password::parse(&input.password, email.as_ref()));
-        let full_name = parse_name(&mut errors, input.full_name.map(Some)).flatten();
+        let full_name = parse_name(&mut errors, input.full_name.into()).flatten();
         errors.into_result()?;
         let (Some(email), Some(password)) = (email, password) else {
             unreachable!("errors were empty, so both parsed");
@@ -187,7 +185,7 @@ impl Accounts {
     pub async fn update_profile(&self, id: UserId, patch: ProfilePatch, expected: &IfVersion) -> Result<User> {
         let mut errors = ValidationErrors::new();
         let full_name = parse_name(&mut errors, patch.full_name);
-        let email = patch.email.and_then(|e| errors.check("email", Email::parse(&e)));
+        let email = patch.email.required("email", &mut errors, |e| Email::parse(&e));
         errors.into_result()?;
         let current = self.get(id).await?;
         let email = email.filter(|e| *e != current.email);
@@ -249,11 +247,12 @@ impl Accounts {
     pub async fn admin_update(&self, id: UserId, patch: AdminPatch, expected: &IfVersion) -> Result<User> {
         let mut errors = ValidationErrors::new();
         let full_name = parse_name(&mut errors, patch.full_name);
-        let role = patch.role.and_then(|r| errors.check("role", Role::parse(&r)));
+        let role = patch.role.required("role", &mut errors, |r| Role::parse(&r));
+        let is_active = patch.is_active.required("is_active", &mut errors, Ok);
         errors.into_result()?;
-        let changes = UserChanges { full_name, role, is_active: patch.is_active, ..Default::default() };
+        let changes = UserChanges { full_name, role, is_active, ..Default::default() };
         let user = self.apply(id, &changes, expected).await?;
-        if patch.is_active == Some(false) {
+        if is_active == Some(false) {
             self.sessions.revoke_all(id, None, RevokeReason::Deactivated, now()).await?;
         }
         Ok(user)

@@ -58,7 +58,8 @@ fn html(title: &str, paragraphs: &[String], action: &str, link: &str) -> String 
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
          <body style=\"font-family: sans-serif\">\n{body}<p><a href=\"{link}\">{action}</a></p>\n\
-         <p style=\"color: #666\">If the button does not work, paste this address into your browser: {link}</p>\n</body></html>\n"
+         <p style=\"color: #666\">If the button does not work, paste this address into your browser: \
+         {link}</p>\n</body></html>\n"
     )
 }
 
@@ -114,7 +115,8 @@ impl Templates {
         let paragraphs = [
             "Someone asked to reset the password of your Rivet account.".to_owned(),
             "The link below lets you choose a new password; it is valid for 30 minutes and works once. \
-             Resetting signs you out everywhere. If you did not ask for this, ignore this message: your password stays as it is."
+             Resetting signs you out everywhere. \
+             If you did not ask for this, ignore this message: your password stays as it is."
                 .to_owned(),
         ];
         self.render(to, "Reset your Rivet password", &paragraphs, "Choose a new password", &link)

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::collection::{Page, Start};
 use crate::error::{Conflict, Error, Result};
+use crate::patch::Patch;
 use crate::ports::ProductRepository;
 use crate::time::now;
 use crate::todo::Description;
@@ -31,14 +32,14 @@ pub struct NewProductInput {
 /// A partial update, as received.
 #[derive(Debug, Clone, Default)]
 pub struct ProductPatch {
-    pub sku: Option<String>,
-    pub name: Option<String>,
-    pub description: Option<Option<String>>,
-    pub price_cents: Option<i64>,
-    pub currency: Option<String>,
-    pub category: Option<String>,
-    pub stock: Option<i64>,
-    pub is_active: Option<bool>,
+    pub sku: Patch<String>,
+    pub name: Patch<String>,
+    pub description: Patch<String>,
+    pub price_cents: Patch<i64>,
+    pub currency: Patch<String>,
+    pub category: Patch<String>,
+    pub stock: Patch<i64>,
+    pub is_active: Patch<bool>,
 }
 
 /// A stock adjustment, as received.
@@ -119,18 +120,14 @@ impl Products {
     pub async fn update(&self, id: ProductId, patch: ProductPatch, expected: &IfVersion) -> Result<Product> {
         let mut e = ValidationErrors::new();
         let changes = ProductChanges {
-            sku: patch.sku.and_then(|s| e.check("sku", Sku::parse(&s))),
-            name: patch.name.and_then(|n| e.check("name", ProductName::parse(&n))),
-            description: match patch.description {
-                None => None,
-                Some(None) => Some(None),
-                Some(Some(d)) => e.check("description", Description::parse(&d)).map(Some),
-            },
-            price_cents: patch.price_cents.and_then(|p| e.check("price_cents", price_cents(p))),
-            currency: patch.currency.and_then(|c| e.check("currency", Currency::parse(&c))),
-            category: patch.category.and_then(|c| e.check("category", Category::parse(&c))),
-            stock: patch.stock.and_then(|s| e.check("stock", stock(s))),
-            is_active: patch.is_active,
+            sku: patch.sku.required("sku", &mut e, |s| Sku::parse(&s)),
+            name: patch.name.required("name", &mut e, |n| ProductName::parse(&n)),
+            description: patch.description.nullable("description", &mut e, |d| Description::parse(&d)),
+            price_cents: patch.price_cents.required("price_cents", &mut e, price_cents),
+            currency: patch.currency.required("currency", &mut e, |c| Currency::parse(&c)),
+            category: patch.category.required("category", &mut e, |c| Category::parse(&c)),
+            stock: patch.stock.required("stock", &mut e, stock),
+            is_active: patch.is_active.required("is_active", &mut e, Ok),
         };
         e.into_result()?;
         if changes.is_empty() {

@@ -4,6 +4,7 @@
 use super::{Description, NewTodo, Priority, Status, Tag, Todo, TodoChanges, TodoId, TodoQuery, TodoStats, TodoTitle};
 use crate::collection::{Page, Start};
 use crate::error::{Error, Result};
+use crate::patch::Patch;
 use crate::ports::TodoRepository;
 use crate::time::now;
 use crate::user::UserId;
@@ -27,12 +28,12 @@ pub struct NewTodoInput {
 /// A partial update, as received; `Some(None)` clears a nullable field.
 #[derive(Debug, Clone, Default)]
 pub struct TodoPatch {
-    pub title: Option<String>,
-    pub description: Option<Option<String>>,
-    pub status: Option<String>,
-    pub priority: Option<String>,
-    pub due_date: Option<Option<NaiveDate>>,
-    pub tags: Option<Vec<String>>,
+    pub title: Patch<String>,
+    pub description: Patch<String>,
+    pub status: Patch<String>,
+    pub priority: Patch<String>,
+    pub due_date: Patch<NaiveDate>,
+    pub tags: Patch<Vec<String>>,
 }
 
 fn tags(errors: &mut ValidationErrors, raw: Option<Vec<String>>) -> Option<Vec<Tag>> {
@@ -109,16 +110,12 @@ impl Todos {
     pub async fn update(&self, owner: UserId, id: TodoId, patch: TodoPatch, expected: &IfVersion) -> Result<Todo> {
         let mut errors = ValidationErrors::new();
         let changes = TodoChanges {
-            title: patch.title.and_then(|t| errors.check("title", TodoTitle::parse(&t))),
-            description: match patch.description {
-                None => None,
-                Some(None) => Some(None),
-                Some(Some(d)) => errors.check("description", Description::parse(&d)).map(Some),
-            },
-            status: patch.status.and_then(|s| errors.check("status", Status::parse(&s))),
-            priority: patch.priority.and_then(|p| errors.check("priority", Priority::parse(&p))),
-            due_date: patch.due_date,
-            tags: tags(&mut errors, patch.tags),
+            title: patch.title.required("title", &mut errors, |t| TodoTitle::parse(&t)),
+            description: patch.description.nullable("description", &mut errors, |d| Description::parse(&d)),
+            status: patch.status.required("status", &mut errors, |s| Status::parse(&s)),
+            priority: patch.priority.required("priority", &mut errors, |p| Priority::parse(&p)),
+            due_date: patch.due_date.nullable("due_date", &mut errors, Ok),
+            tags: patch.tags.required("tags", &mut errors, Ok).and_then(|raw| tags(&mut errors, Some(raw))),
         };
         errors.into_result()?;
         if changes.is_empty() {

@@ -10,8 +10,9 @@ mod principal;
 mod query;
 
 pub use json::{Json, read_form};
-pub use patch::{Patch, non_null};
+pub use patch::Patch;
 pub use path::path_id;
+pub(crate) use principal::bearer_token;
 pub use principal::{API_KEY, Authenticated, MaybePrincipal};
 pub use query::Query;
 

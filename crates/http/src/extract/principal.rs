@@ -18,19 +18,31 @@ pub struct Authenticated(pub Principal);
 /// The API-key header.
 pub const API_KEY: header::HeaderName = header::HeaderName::from_static("x-api-key");
 
-/// The token of an `Authorization: Bearer <token>` header.
+/// The one parser of `Authorization: Bearer <token>` (the scheme in any
+/// case, RFC 9110 §11.1), used by the extractors and the rate limiter alike:
+/// `Ok(None)` when the header is absent, the reason when it is not a bearer
+/// token.
+pub(crate) fn bearer_token(headers: &header::HeaderMap) -> Result<Option<&str>, &'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| "the Authorization header is not valid")?;
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err("expected `Authorization: Bearer <token>`"),
+    }
+}
+
+/// The bearer token a request must carry.
 ///
 /// # Errors
 /// `Unauthenticated` when absent; `invalid_token` for another scheme.
 pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else { return Err(ApiError::Unauthenticated) };
-    let value = value.to_str().map_err(|_| AuthError::InvalidToken("the Authorization header is not valid"))?;
-    let (scheme, token) =
-        value.trim().split_once(' ').ok_or(AuthError::InvalidToken("expected `Authorization: Bearer <token>`"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(AuthError::InvalidToken("expected `Authorization: Bearer <token>`").into());
+    match bearer_token(req.headers()) {
+        Ok(Some(token)) => Ok(token.to_owned()),
+        Ok(None) => Err(ApiError::Unauthenticated),
+        Err(why) => Err(AuthError::InvalidToken(why).into()),
     }
-    Ok(token.trim().to_owned())
 }
 
 impl FromRequest for Authenticated {
@@ -82,5 +94,31 @@ impl FromRequest for MaybePrincipal {
         }
         let authenticated = Authenticated::from_request(req, payload);
         Box::pin(async move { Ok(MaybePrincipal(Some(authenticated.await?.0))) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+    use actix_web::test::TestRequest;
+
+    fn parse(value: Option<&str>) -> Result<Option<String>, &'static str> {
+        let req = match value {
+            Some(v) => TestRequest::default().insert_header(("authorization", v)),
+            None => TestRequest::default(),
+        }
+        .to_http_request();
+        bearer_token(req.headers()).map(|t| t.map(str::to_owned))
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case_and_anything_else_is_refused() {
+        assert_eq!(parse(None), Ok(None));
+        assert_eq!(parse(Some("Bearer abc.def")), Ok(Some("abc.def".into())));
+        assert_eq!(parse(Some("bearer   abc ")), Ok(Some("abc".into())));
+        assert_eq!(parse(Some("BEARER abc")), Ok(Some("abc".into())));
+        for bad in ["Basic YWRhOnB3", "Bearer", "Bearer   ", "abc", ""] {
+            assert!(parse(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 }

@@ -9,7 +9,9 @@
 mod conditional;
 mod refine;
 
+use crate::docs;
 use crate::problem::{Problem, ProblemField};
+use crate::routes::{api_keys, auth, health, oauth, products, recovery, todos, users};
 use conditional::ConditionalRequests;
 use refine::Refinements;
 use utoipa::Modify;
@@ -30,18 +32,14 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
-        crate::routes::health::live, crate::routes::health::ready, crate::routes::health::metrics, crate::docs::openapi_json,
-        crate::routes::auth::register, crate::routes::auth::login, crate::routes::oauth::token, crate::routes::auth::refresh,
-        crate::routes::auth::logout, crate::routes::auth::logout_all,
-        crate::routes::recovery::forgot_password, crate::routes::recovery::reset_password, crate::routes::recovery::verify_email,
-        crate::routes::recovery::resend_verification,
-        crate::routes::api_keys::create, crate::routes::api_keys::list, crate::routes::api_keys::revoke,
-        crate::routes::users::me, crate::routes::users::update_me, crate::routes::users::delete_me, crate::routes::users::change_password,
-        crate::routes::users::my_stats, crate::routes::users::list_users, crate::routes::users::get_user, crate::routes::users::update_user,
-        crate::routes::users::delete_user, crate::routes::users::user_stats,
-        crate::routes::todos::list, crate::routes::todos::create, crate::routes::todos::get, crate::routes::todos::update, crate::routes::todos::delete,
-        crate::routes::products::list, crate::routes::products::create, crate::routes::products::get, crate::routes::products::update,
-        crate::routes::products::delete, crate::routes::products::adjust_stock,
+        health::live, health::ready, health::metrics, docs::openapi_json,
+        auth::register, auth::login, oauth::token, auth::refresh, auth::logout, auth::logout_all,
+        recovery::forgot_password, recovery::reset_password, recovery::verify_email, recovery::resend_verification,
+        api_keys::create, api_keys::list, api_keys::revoke,
+        users::me, users::update_me, users::delete_me, users::change_password, users::my_stats,
+        users::list_users, users::get_user, users::update_user, users::delete_user, users::user_stats,
+        todos::list, todos::create, todos::get, todos::update, todos::delete,
+        products::list, products::create, products::get, products::update, products::delete, products::adjust_stock,
     ),
     components(schemas(Problem, ProblemField, crate::dto::sets::IdempotencyKey)),
     modifiers(&Security, &StandardErrors, &Deprecations, &Refinements, &ConditionalRequests),
@@ -189,17 +187,20 @@ impl Modify for StandardErrors {
                 };
                 add(
                     "422",
-                    "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): `errors` lists each problem",
+                    "Invalid input (`validation_failed`, `unknown_field`, `invalid_cursor`): \
+                     `errors` lists each problem",
                 );
                 add("500", "Unexpected failure (`internal`); the cause is logged, never shown");
                 add(
                     "503",
-                    "The database is unreachable (`service_unavailable`) or the request timed out (`timeout`); retry after `Retry-After` seconds",
+                    "The database is unreachable (`service_unavailable`) or the request timed out (`timeout`); \
+                     retry after `Retry-After` seconds",
                 );
                 if path.starts_with("/api/") {
                     add(
                         "429",
-                        "The rate limit is spent (`rate_limited`); retry after `Retry-After` seconds (see the `RateLimit-*` headers)",
+                        "The rate limit is spent (`rate_limited`); retry after `Retry-After` seconds \
+                         (see the `RateLimit-*` headers)",
                     );
                 }
                 if op.request_body.is_some() {

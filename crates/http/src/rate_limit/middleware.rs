@@ -2,11 +2,10 @@
 
 use super::RateLimiter;
 use crate::error::ApiError;
-use crate::extract::API_KEY;
+use crate::extract::{API_KEY, bearer_token};
 use crate::middleware::async_middleware;
 use crate::state::AppState;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
 use actix_web::{HttpMessage, web};
 use sha2::{Digest, Sha256};
 
@@ -48,13 +47,7 @@ fn principal_subject(req: &ServiceRequest, ip: &str) -> String {
         let digest = Sha256::digest(key.as_bytes());
         return format!("key:{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim());
+    let token = bearer_token(req.headers()).ok().flatten();
     let state = req.app_data::<web::Data<AppState>>();
     if let (Some(token), Some(state)) = (token, state)
         && let Ok(verified) = state.auth.verify(token)

@@ -50,7 +50,11 @@ fn grant_failure(e: AuthError) -> Result<HttpResponse, ApiError> {
     operation_id = "issueOAuthToken",
     tag = "auth",
     summary = "OAuth2 token endpoint (RFC 6749)",
-    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded", description = "`grant_type=password&username=…&password=…` or `grant_type=refresh_token&refresh_token=…`"),
+    request_body(
+        content = TokenRequest,
+        content_type = "application/x-www-form-urlencoded",
+        description = "`grant_type=password&username=…&password=…` or `grant_type=refresh_token&refresh_token=…`"
+    ),
     responses(
         (status = 200, description = "Tokens", body = OAuthToken),
         (

@@ -7,7 +7,7 @@ use crate::conditional::{if_match, versioned};
 use crate::dto::products::{AdjustStock, CreateProduct, ProductBody, ProductFilterParams, UpdateProduct};
 use crate::dto::sets;
 use crate::error::{ApiError, Location};
-use crate::extract::{Authenticated, Json, MaybePrincipal, non_null, path_id};
+use crate::extract::{Authenticated, Json, MaybePrincipal, path_id};
 use crate::idempotency;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -241,19 +241,8 @@ pub(crate) async fn update(
 ) -> Result<HttpResponse, ApiError> {
     who.0.require(Permission::ProductsWrite)?;
     let id = ProductId(path_id(&id)?);
-    let b = body.0;
-    let mut e = ValidationErrors::new();
-    let patch = ProductPatch {
-        sku: e.check("sku", non_null("sku", b.sku)).flatten(),
-        name: e.check("name", non_null("name", b.name)).flatten(),
-        description: b.description.into_option(),
-        price_cents: e.check("price_cents", non_null("price_cents", b.price_cents)).flatten(),
-        currency: e.check("currency", non_null("currency", b.currency)).flatten(),
-        category: e.check("category", non_null("category", b.category)).flatten(),
-        stock: e.check("stock", non_null("stock", b.stock)).flatten(),
-        is_active: e.check("is_active", non_null("is_active", b.is_active)).flatten(),
-    };
-    e.into_result().map_err(ApiError::invalid_body)?;
+    let UpdateProduct { sku, name, description, price_cents, currency, category, stock, is_active } = body.0;
+    let patch = ProductPatch { sku, name, description, price_cents, currency, category, stock, is_active };
     let product = state.products.update(id, patch, &if_match(&req)).await?;
     Ok(versioned(&req, HttpResponse::Ok(), product.version, &ProductBody::from(product)))
 }

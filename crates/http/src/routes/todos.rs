@@ -7,13 +7,12 @@ use crate::conditional::{if_match, versioned};
 use crate::dto::sets;
 use crate::dto::todos::{CreateTodo, TodoBody, TodoFilterParams, UpdateTodo};
 use crate::error::{ApiError, Location};
-use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::extract::{Authenticated, Json, path_id};
 use crate::idempotency;
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
-use rivet_domain::ValidationErrors;
 use rivet_domain::api_key::Scope;
 use rivet_domain::collection::Sort;
 use rivet_domain::time::now;
@@ -153,16 +152,7 @@ pub(crate) async fn update(
     who.0.require_scope(Scope::TodosWrite)?;
     let id = TodoId(path_id(&id)?);
     let UpdateTodo { title, description, status, priority, due_date, tags } = body.0;
-    let mut errors = ValidationErrors::new();
-    let patch = TodoPatch {
-        title: errors.check("title", non_null("title", title)).flatten(),
-        description: description.into_option(),
-        status: errors.check("status", non_null("status", status)).flatten(),
-        priority: errors.check("priority", non_null("priority", priority)).flatten(),
-        due_date: due_date.into_option(),
-        tags: errors.check("tags", non_null("tags", tags)).flatten(),
-    };
-    errors.into_result().map_err(ApiError::invalid_body)?;
+    let patch = TodoPatch { title, description, status, priority, due_date, tags };
     let todo = state.todos.update(who.0.user_id, id, patch, &if_match(&req)).await?;
     Ok(versioned(&req, HttpResponse::Ok(), todo.version, &TodoBody::from(todo)))
 }

@@ -6,7 +6,7 @@ use crate::conditional::{if_match, versioned};
 use crate::dto::todos::StatsBody;
 use crate::dto::users::{AdminUpdateUser, ChangePassword, UpdateMe, UserBody, UserFilterParams};
 use crate::error::{ApiError, Location};
-use crate::extract::{Authenticated, Json, non_null, path_id};
+use crate::extract::{Authenticated, Json, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -15,7 +15,7 @@ use rivet_domain::accounts::{AdminPatch, ProfilePatch};
 use rivet_domain::api_key::Scope;
 use rivet_domain::collection::Sort;
 use rivet_domain::user::{UserQuery, UserSort};
-use rivet_domain::{User, UserId, ValidationErrors};
+use rivet_domain::{User, UserId};
 
 pub fn configure(routes: &mut Routes<'_>) {
     routes.add(Endpoint::new("/api/v1/users/me").get(me).patch(update_me).delete(delete_me));
@@ -83,10 +83,7 @@ pub(crate) async fn update_me(
     body: Json<UpdateMe>,
 ) -> Result<HttpResponse, ApiError> {
     who.0.require_session("change the account with an API key")?;
-    let mut errors = ValidationErrors::new();
-    let email = errors.check("email", non_null("email", body.0.email)).flatten();
-    errors.into_result().map_err(ApiError::invalid_body)?;
-    let patch = ProfilePatch { full_name: body.0.full_name.into_option(), email };
+    let patch = ProfilePatch { full_name: body.0.full_name, email: body.0.email };
     Ok(user(&req, state.accounts.update_profile(who.0.user_id, patch, &if_match(&req)).await?))
 }
 
@@ -272,14 +269,8 @@ pub(crate) async fn update_user(
     who.0.require(Permission::UsersWrite)?;
     let id = UserId(path_id(&id)?);
     let AdminUpdateUser { full_name, role, is_active } = body.0;
-    let mut errors = ValidationErrors::new();
-    let role = errors.check("role", non_null("role", role)).flatten();
-    let is_active = errors.check("is_active", non_null("is_active", is_active)).flatten();
-    errors.into_result().map_err(ApiError::invalid_body)?;
-    let updated = state
-        .accounts
-        .admin_update(id, AdminPatch { full_name: full_name.into_option(), role, is_active }, &if_match(&req))
-        .await?;
+    let patch = AdminPatch { full_name, role, is_active };
+    let updated = state.accounts.admin_update(id, patch, &if_match(&req)).await?;
     state.auth.forget_user(id);
     Ok(user(&req, updated))
 }

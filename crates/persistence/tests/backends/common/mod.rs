@@ -56,16 +56,21 @@ pub fn new_user(email: &str, role: Role) -> NewUser {
     }
 }
 
-/// Declares one test per backend around an async body taking `Stores`.
+/// Runs each named `async fn name(s: Stores)` beside the call (a plain
+/// function rustfmt formats) as the tests `name::sqlite` and `name::postgres`,
+/// each on a fresh database.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident => $body:expr;)+) => {$(
+    ($($name:ident),+ $(,)?) => {$(
         mod $name {
-            use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { ($body)($crate::common::stores("sqlite").await).await }
+            async fn sqlite() {
+                super::$name($crate::common::stores("sqlite").await).await;
+            }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() { ($body)($crate::common::stores("postgres").await).await }
+            async fn postgres() {
+                super::$name($crate::common::stores("postgres").await).await;
+            }
         }
     )+};
 }
