@@ -39,17 +39,14 @@ fn claimed((id, kind, payload, attempts, max_attempts): ClaimedRow) -> Job {
     Job { id: JobId(id.0), kind, payload, attempts: count(attempts), max_attempts: count(max_attempts) }
 }
 
-/// Runnable jobs at `$now`: queued and due, or running with a lapsed lease.
-macro_rules! runnable {
-    ($now:expr) => {
-        jobs::table
-            .filter(
-                (jobs::state.eq(JobState::Queued.as_str()).and(jobs::run_at.le($now)))
-                    .or(jobs::state.eq(JobState::Running.as_str()).and(jobs::locked_until.lt($now))),
-            )
-            .order((jobs::run_at.asc(), jobs::id.asc()))
-            .select(jobs::id)
-    };
+/// Runnable jobs at `now`: queued and due, or running with a lapsed lease.
+#[diesel::dsl::auto_type]
+fn runnable(now: DbTime) -> _ {
+    let queued: &'static str = JobState::Queued.as_str();
+    let running: &'static str = JobState::Running.as_str();
+    let due = jobs::state.eq(queued).and(jobs::run_at.le(now));
+    let lapsed = jobs::state.eq(running).and(jobs::locked_until.lt(now));
+    jobs::table.filter(due.or(lapsed)).order((jobs::run_at.asc(), jobs::id.asc())).select(jobs::id)
 }
 
 /// Marks `$ids` running under `$worker`'s lease, returning the claimed jobs.
@@ -69,14 +66,11 @@ macro_rules! take {
     };
 }
 
-/// The job `$id` while `$worker` holds it.
-macro_rules! held {
-    ($id:expr, $worker:expr) => {
-        jobs::table
-            .find(DbUuid($id.0))
-            .filter(jobs::state.eq(JobState::Running.as_str()))
-            .filter(jobs::locked_by.eq($worker))
-    };
+/// The job `id` while `worker` holds it.
+#[diesel::dsl::auto_type]
+fn held<'a>(id: DbUuid, worker: &'a str) -> _ {
+    let running: &'static str = JobState::Running.as_str();
+    jobs::table.find(id).filter(jobs::state.eq(running)).filter(jobs::locked_by.eq(worker))
 }
 
 impl JobStore {
@@ -94,7 +88,7 @@ impl JobStore {
         now: Timestamp,
     ) -> Result<bool> {
         with_conn!(self.db, |conn| {
-            let n = diesel::update(held!(id, worker))
+            let n = diesel::update(held(DbUuid(id.0), worker))
                 .set((
                     jobs::state.eq(state.as_str()),
                     jobs::payload.eq(SCRUBBED),
@@ -120,7 +114,7 @@ impl JobStore {
     ) -> Result<bool> {
         let refund = i32::from(refund);
         with_conn!(self.db, |conn| {
-            let n = diesel::update(held!(id, worker))
+            let n = diesel::update(held(DbUuid(id.0), worker))
                 .set((
                     jobs::state.eq(JobState::Queued.as_str()),
                     jobs::attempts.eq(jobs::attempts - refund),
@@ -156,7 +150,7 @@ impl JobQueue for JobStore {
                 Pool::Postgres(pool) => {
                     let mut conn = pool.get().await?;
                     conn.transaction(async |c| {
-                        let ids: Vec<DbUuid> = runnable!(at).limit(limit).for_update().skip_locked().load(c).await?;
+                        let ids: Vec<DbUuid> = runnable(at).limit(limit).for_update().skip_locked().load(c).await?;
                         if ids.is_empty() {
                             return Ok::<_, Error>(Vec::new());
                         }
@@ -169,7 +163,7 @@ impl JobQueue for JobStore {
                     let mut conn = pool.get().await?;
                     conn.transaction(async |c| {
                         lock!(&mut *c, "jobs.claim");
-                        let ids: Vec<DbUuid> = runnable!(at).limit(limit).load(c).await?;
+                        let ids: Vec<DbUuid> = runnable(at).limit(limit).load(c).await?;
                         if ids.is_empty() {
                             return Ok::<_, Error>(Vec::new());
                         }
@@ -185,7 +179,10 @@ impl JobQueue for JobStore {
 
     async fn extend(&self, id: JobId, worker: &str, until: Timestamp) -> Result<bool, RepoError> {
         Ok(with_conn!(self.db, |conn| {
-            let n = diesel::update(held!(id, worker)).set(jobs::locked_until.eq(DbTime(until))).execute(conn).await?;
+            let n = diesel::update(held(DbUuid(id.0), worker))
+                .set(jobs::locked_until.eq(DbTime(until)))
+                .execute(conn)
+                .await?;
             Ok(n == 1)
         })?)
     }

@@ -75,40 +75,38 @@ impl ProductStore {
     pub(crate) async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>> {
         let ProductQuery { filter, sort, page } = query;
         let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(self.db, |conn, Db| {
-            Ok({
-                let mut q = filtered!(products::table.select(ProductRow::as_select()).into_boxed::<Db>(), filter);
-                match &page.start {
-                    Start::First => {}
-                    Start::Offset(n) => q = q.offset(i64::from(*n)),
-                    Start::After(position) => {
-                        q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare))
-                    }
+            let mut q = filtered!(products::table.select(ProductRow::as_select()).into_boxed::<Db>(), filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare))
                 }
-                for term in sort.terms() {
-                    q = match (term.key, term.descending) {
-                        (ProductSort::PriceCents, false) => q.then_order_by(products::price_cents.asc()),
-                        (ProductSort::PriceCents, true) => q.then_order_by(products::price_cents.desc()),
-                        (ProductSort::Name, false) => q.then_order_by(products::name.asc()),
-                        (ProductSort::Name, true) => q.then_order_by(products::name.desc()),
-                        (ProductSort::CreatedAt, false) => q.then_order_by(products::created_at.asc()),
-                        (ProductSort::CreatedAt, true) => q.then_order_by(products::created_at.desc()),
-                        (ProductSort::Stock, false) => q.then_order_by(products::stock.asc()),
-                        (ProductSort::Stock, true) => q.then_order_by(products::stock.desc()),
-                    };
-                }
-                q = if sort.id_descending() {
-                    q.then_order_by(products::id.desc())
-                } else {
-                    q.then_order_by(products::id.asc())
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (ProductSort::PriceCents, false) => q.then_order_by(products::price_cents.asc()),
+                    (ProductSort::PriceCents, true) => q.then_order_by(products::price_cents.desc()),
+                    (ProductSort::Name, false) => q.then_order_by(products::name.asc()),
+                    (ProductSort::Name, true) => q.then_order_by(products::name.desc()),
+                    (ProductSort::CreatedAt, false) => q.then_order_by(products::created_at.asc()),
+                    (ProductSort::CreatedAt, true) => q.then_order_by(products::created_at.desc()),
+                    (ProductSort::Stock, false) => q.then_order_by(products::stock.asc()),
+                    (ProductSort::Stock, true) => q.then_order_by(products::stock.desc()),
                 };
-                let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
-                let total = if page.include_total {
-                    Some(filtered!(products::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
-                } else {
-                    None
-                };
-                (rows, total)
-            })
+            }
+            q = if sort.id_descending() {
+                q.then_order_by(products::id.desc())
+            } else {
+                q.then_order_by(products::id.asc())
+            };
+            let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let total = if page.include_total {
+                Some(filtered!(products::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            Ok((rows, total))
         })?;
         let items = rows.into_iter().map(ProductRow::into_product).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page, sort, total))

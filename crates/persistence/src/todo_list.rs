@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::schema::{todo_tags, todos};
 use crate::sql::{coalesce, due_or_last, lower};
 use crate::todo_rows::TodoRow;
-use crate::todos::{TodoStore, tags_of};
+use crate::todos::{TodoStore, by_todo, tags_of};
 use crate::types::{DbTime, DbUuid};
 use crate::{keyset_after, with_conn};
 use chrono::{Duration, NaiveDate};
@@ -94,48 +94,38 @@ impl TodoStore {
     pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         let TodoQuery { filter, sort, page } = query;
         let (rows, mut tags, total) = with_conn!(self.db, |conn, Db| {
-            Ok({
-                let mut q = filtered!(todos::table.select(TodoRow::as_select()).into_boxed::<Db>(), owner, filter);
-                match &page.start {
-                    Start::First => {}
-                    Start::Offset(n) => q = q.offset(i64::from(*n)),
-                    Start::After(position) => {
-                        q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare))
-                    }
+            let mut q = filtered!(todos::table.select(TodoRow::as_select()).into_boxed::<Db>(), owner, filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare))
                 }
-                for term in sort.terms() {
-                    q = match (term.key, term.descending) {
-                        (TodoSort::CreatedAt, false) => q.then_order_by(todos::created_at.asc()),
-                        (TodoSort::CreatedAt, true) => q.then_order_by(todos::created_at.desc()),
-                        (TodoSort::UpdatedAt, false) => q.then_order_by(todos::updated_at.asc()),
-                        (TodoSort::UpdatedAt, true) => q.then_order_by(todos::updated_at.desc()),
-                        (TodoSort::DueDate, false) => q.then_order_by(due_or_last().asc()),
-                        (TodoSort::DueDate, true) => q.then_order_by(due_or_last().desc()),
-                        (TodoSort::Priority, false) => q.then_order_by(todos::priority.asc()),
-                        (TodoSort::Priority, true) => q.then_order_by(todos::priority.desc()),
-                        (TodoSort::Title, false) => q.then_order_by(todos::title.asc()),
-                        (TodoSort::Title, true) => q.then_order_by(todos::title.desc()),
-                    };
-                }
-                q = if sort.id_descending() {
-                    q.then_order_by(todos::id.desc())
-                } else {
-                    q.then_order_by(todos::id.asc())
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (TodoSort::CreatedAt, false) => q.then_order_by(todos::created_at.asc()),
+                    (TodoSort::CreatedAt, true) => q.then_order_by(todos::created_at.desc()),
+                    (TodoSort::UpdatedAt, false) => q.then_order_by(todos::updated_at.asc()),
+                    (TodoSort::UpdatedAt, true) => q.then_order_by(todos::updated_at.desc()),
+                    (TodoSort::DueDate, false) => q.then_order_by(due_or_last().asc()),
+                    (TodoSort::DueDate, true) => q.then_order_by(due_or_last().desc()),
+                    (TodoSort::Priority, false) => q.then_order_by(todos::priority.asc()),
+                    (TodoSort::Priority, true) => q.then_order_by(todos::priority.desc()),
+                    (TodoSort::Title, false) => q.then_order_by(todos::title.asc()),
+                    (TodoSort::Title, true) => q.then_order_by(todos::title.desc()),
                 };
-                let rows: Vec<TodoRow> = q.limit(i64::from(page.limit) + 1).load(conn).await?;
-                let ids: Vec<DbUuid> = rows.iter().map(|r| r.id).collect();
-                let tags = if ids.is_empty() { Default::default() } else { tags_of!(conn, ids) };
-                let total = if page.include_total {
-                    Some(
-                        filtered!(todos::table.count().into_boxed::<Db>(), owner, filter)
-                            .get_result::<i64>(conn)
-                            .await?,
-                    )
-                } else {
-                    None
-                };
-                (rows, tags, total)
-            })
+            }
+            q = if sort.id_descending() { q.then_order_by(todos::id.desc()) } else { q.then_order_by(todos::id.asc()) };
+            let rows: Vec<TodoRow> = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let ids: Vec<DbUuid> = rows.iter().map(|r| r.id).collect();
+            let tags = if ids.is_empty() { Default::default() } else { by_todo(tags_of(ids).load(conn).await?) };
+            let total = if page.include_total {
+                Some(filtered!(todos::table.count().into_boxed::<Db>(), owner, filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            Ok((rows, tags, total))
         })?;
         let items = rows
             .into_iter()
@@ -152,27 +142,25 @@ impl TodoStore {
         let done = Status::Done.as_str();
         let week_ago = DbTime(now - Duration::days(7));
         let (by_status, by_priority, overdue, due_today, completed) = with_conn!(self.db, |conn| {
-            Ok({
-                let mine = || todos::table.filter(todos::owner_id.eq(key));
-                let by_status: Vec<(String, i64)> =
-                    mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;
-                let by_priority: Vec<(i32, i64)> =
-                    mine().group_by(todos::priority).select((todos::priority, count_star())).load(conn).await?;
-                let overdue: i64 = mine()
-                    .filter(todos::due_date.lt(today))
-                    .filter(todos::status.ne(done))
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                let due_today: i64 = mine()
-                    .filter(todos::due_date.eq(today))
-                    .filter(todos::status.ne(done))
-                    .count()
-                    .get_result(conn)
-                    .await?;
-                let completed: i64 = mine().filter(todos::completed_at.ge(week_ago)).count().get_result(conn).await?;
-                (by_status, by_priority, overdue, due_today, completed)
-            })
+            let mine = || todos::table.filter(todos::owner_id.eq(key));
+            let by_status: Vec<(String, i64)> =
+                mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;
+            let by_priority: Vec<(i32, i64)> =
+                mine().group_by(todos::priority).select((todos::priority, count_star())).load(conn).await?;
+            let overdue: i64 = mine()
+                .filter(todos::due_date.lt(today))
+                .filter(todos::status.ne(done))
+                .count()
+                .get_result(conn)
+                .await?;
+            let due_today: i64 = mine()
+                .filter(todos::due_date.eq(today))
+                .filter(todos::status.ne(done))
+                .count()
+                .get_result(conn)
+                .await?;
+            let completed: i64 = mine().filter(todos::completed_at.ge(week_ago)).count().get_result(conn).await?;
+            Ok((by_status, by_priority, overdue, due_today, completed))
         })?;
         let count_of = |s: Status| by_status.iter().find(|(name, _)| name == s.as_str()).map_or(0, |(_, n)| *n);
         let total: i64 = by_status.iter().map(|(_, n)| n).sum();

@@ -14,9 +14,10 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::collection::Page;
 use rivet_domain::ports::{TodoRepository, Updated};
 use rivet_domain::time::Timestamp;
-use rivet_domain::todo::{NewTodo, Status, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
+use rivet_domain::todo::{NewTodo, Status, Tag, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
 use rivet_domain::version::IfVersion;
 use rivet_domain::{RepoError, UserId};
+use std::collections::HashMap;
 use tracing::instrument;
 
 /// Todos in the database.
@@ -33,24 +34,23 @@ pub(crate) fn versions(expected: &IfVersion) -> Option<Vec<i64>> {
     }
 }
 
-/// Loads the tags of `ids` in one query, grouped by todo.
-macro_rules! tags_of {
-    ($conn:expr, $ids:expr) => {{
-        let rows: Vec<(DbUuid, String)> = todo_tags::table
-            .filter(todo_tags::todo_id.eq_any($ids))
-            .select((todo_tags::todo_id, todo_tags::tag))
-            .order((todo_tags::todo_id, todo_tags::tag))
-            .load($conn)
-            .await?;
-        let mut map: ::std::collections::HashMap<::uuid::Uuid, Vec<::rivet_domain::todo::Tag>> =
-            ::std::collections::HashMap::new();
-        for (id, tag) in rows {
-            map.entry(id.0).or_default().push(::rivet_domain::todo::Tag::from_trusted(tag));
-        }
-        map
-    }};
+/// The tags of `ids`, one query for all of them: load it, then [`by_todo`].
+#[diesel::dsl::auto_type]
+pub(crate) fn tags_of(ids: Vec<DbUuid>) -> _ {
+    todo_tags::table
+        .filter(todo_tags::todo_id.eq_any(ids))
+        .select((todo_tags::todo_id, todo_tags::tag))
+        .order((todo_tags::todo_id, todo_tags::tag))
 }
-pub(crate) use tags_of;
+
+/// Tag rows grouped by todo.
+pub(crate) fn by_todo(rows: Vec<(DbUuid, String)>) -> HashMap<uuid::Uuid, Vec<Tag>> {
+    let mut map: HashMap<uuid::Uuid, Vec<Tag>> = HashMap::new();
+    for (id, tag) in rows {
+        map.entry(id.0).or_default().push(Tag::from_trusted(tag));
+    }
+    map
+}
 
 /// Inserts tag rows one statement each: diesel's multi-row INSERT for SQLite
 /// exists only for its synchronous connection, and a todo has at most 20 tags.
@@ -103,7 +103,7 @@ impl TodoRepository for TodoStore {
             match row {
                 None => Ok(None),
                 Some(row) => {
-                    let mut tags = tags_of!(conn, vec![key]);
+                    let mut tags = by_todo(tags_of(vec![key]).load(conn).await?);
                     Ok(Some(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
                 }
             }
@@ -159,7 +159,7 @@ impl TodoRepository for TodoStore {
                     diesel::delete(todo_tags::table.filter(todo_tags::todo_id.eq(key))).execute(c).await?;
                     insert_tags!(&mut *c, new_tags);
                 }
-                let mut tags = tags_of!(c, vec![key]);
+                let mut tags = by_todo(tags_of(vec![key]).load(c).await?);
                 Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
             })
             .await

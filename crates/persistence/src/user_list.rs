@@ -79,38 +79,32 @@ impl Database {
     pub(crate) async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
         let UserQuery { filter, sort, page } = query;
         let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |conn, Db| {
-            Ok({
-                let mut q = filtered!(users::table.select(UserRow::as_select()).into_boxed::<Db>(), filter);
-                match &page.start {
-                    Start::First => {}
-                    Start::Offset(n) => q = q.offset(i64::from(*n)),
-                    Start::After(position) => {
-                        q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare))
-                    }
+            let mut q = filtered!(users::table.select(UserRow::as_select()).into_boxed::<Db>(), filter);
+            match &page.start {
+                Start::First => {}
+                Start::Offset(n) => q = q.offset(i64::from(*n)),
+                Start::After(position) => {
+                    q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare))
                 }
-                for term in sort.terms() {
-                    q = match (term.key, term.descending) {
-                        (UserSort::CreatedAt, false) => q.then_order_by(users::created_at.asc()),
-                        (UserSort::CreatedAt, true) => q.then_order_by(users::created_at.desc()),
-                        (UserSort::Email, false) => q.then_order_by(users::email.asc()),
-                        (UserSort::Email, true) => q.then_order_by(users::email.desc()),
-                        (UserSort::FullName, false) => q.then_order_by(coalesce(users::full_name, "").asc()),
-                        (UserSort::FullName, true) => q.then_order_by(coalesce(users::full_name, "").desc()),
-                    };
-                }
-                q = if sort.id_descending() {
-                    q.then_order_by(users::id.desc())
-                } else {
-                    q.then_order_by(users::id.asc())
+            }
+            for term in sort.terms() {
+                q = match (term.key, term.descending) {
+                    (UserSort::CreatedAt, false) => q.then_order_by(users::created_at.asc()),
+                    (UserSort::CreatedAt, true) => q.then_order_by(users::created_at.desc()),
+                    (UserSort::Email, false) => q.then_order_by(users::email.asc()),
+                    (UserSort::Email, true) => q.then_order_by(users::email.desc()),
+                    (UserSort::FullName, false) => q.then_order_by(coalesce(users::full_name, "").asc()),
+                    (UserSort::FullName, true) => q.then_order_by(coalesce(users::full_name, "").desc()),
                 };
-                let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
-                let total = if page.include_total {
-                    Some(filtered!(users::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
-                } else {
-                    None
-                };
-                (rows, total)
-            })
+            }
+            q = if sort.id_descending() { q.then_order_by(users::id.desc()) } else { q.then_order_by(users::id.asc()) };
+            let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
+            let total = if page.include_total {
+                Some(filtered!(users::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+            } else {
+                None
+            };
+            Ok((rows, total))
         })?;
         let users = rows.into_iter().map(UserRow::into_user).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(users, page, sort, total))

@@ -22,18 +22,12 @@ use tracing::instrument;
 /// The advisory lock serialising changes that may remove administrator rights.
 const ADMINS_LOCK: &str = "users.admins";
 
-/// Counts the active administrators other than `$except`, on whichever
-/// connection type `$conn` is.
-macro_rules! other_active_admins {
-    ($conn:expr, $except:expr) => {
-        users::table
-            .filter(users::role.eq(Role::Admin.as_str()))
-            .filter(users::is_active.eq(true))
-            .filter(users::id.ne($except))
-            .count()
-            .get_result::<i64>($conn)
-            .await?
-    };
+/// The number of active administrators other than `except`.
+#[diesel::dsl::auto_type]
+fn other_active_admins(except: DbUuid) -> _ {
+    let admin: &'static str = Role::Admin.as_str();
+    let active: bool = true;
+    users::table.filter(users::role.eq(admin)).filter(users::is_active.eq(active)).filter(users::id.ne(except)).count()
 }
 
 /// Users in the database.
@@ -122,7 +116,9 @@ impl UserRepository for UserStore {
                     lock!(&mut *c, ADMINS_LOCK);
                     let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
                     let Some(current) = current else { return Ok(Updated::NotFound) };
-                    if changes.removes_admin_rights(&current.into_user()?) && other_active_admins!(c, key) == 0 {
+                    if changes.removes_admin_rights(&current.into_user()?)
+                        && other_active_admins(key).get_result::<i64>(c).await? == 0
+                    {
                         return Ok(Updated::LastAdmin);
                     }
                 }
@@ -169,7 +165,10 @@ impl UserRepository for UserStore {
                 if !expected.allows(user.version) {
                     return Ok(Updated::Stale);
                 }
-                if user.role == Role::Admin && user.is_active && other_active_admins!(c, key) == 0 {
+                if user.role == Role::Admin
+                    && user.is_active
+                    && other_active_admins(key).get_result::<i64>(c).await? == 0
+                {
                     return Ok(Updated::LastAdmin);
                 }
                 diesel::delete(users::table.find(key)).execute(c).await?;
