@@ -1,14 +1,15 @@
 //! Listing products: one query per page (plus a count when asked).
 
+use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
 use crate::product_rows::ProductRow;
 use crate::products::ProductStore;
 use crate::schema::products;
 use crate::sql::{coalesce, lower};
 use crate::types::DbTime;
-use crate::{keyset_after, with_conn};
+use crate::types::DbUuid;
+use crate::with_conn;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
 use rivet_domain::product::{Product, ProductFilter, ProductQuery, ProductSort};
@@ -56,21 +57,6 @@ macro_rules! filtered {
     }};
 }
 
-/// `sort column <op> cursor value`, boxed for backend `$db`.
-macro_rules! compare {
-    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
-        let v: &KeyValue = $value;
-        let boxed: Box<dyn BoxableExpression<products::table, $db, SqlType = Bool>> = match ($key, v) {
-            (ProductSort::PriceCents, KeyValue::Int(n)) => Box::new(products::price_cents.$op(*n)),
-            (ProductSort::Stock, KeyValue::Int(n)) => Box::new(products::stock.$op(*n)),
-            (ProductSort::Name, KeyValue::Text(s)) => Box::new(products::name.$op(s.clone())),
-            (ProductSort::CreatedAt, KeyValue::Time(t)) => Box::new(products::created_at.$op(DbTime(*t))),
-            _ => return Err(corrupt(v)),
-        };
-        boxed
-    }};
-}
-
 impl ProductStore {
     pub(crate) async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>> {
         let ProductQuery { filter, sort, page } = query;
@@ -80,7 +66,17 @@ impl ProductStore {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
-                    q = q.filter(keyset_after!(Db, products::table, products::id, sort, position, compare))
+                    let id = |op| by(products::id, DbUuid(position.id), op);
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<products::table, Db>> {
+                        Ok(match (key, v) {
+                            (ProductSort::PriceCents, KeyValue::Int(n)) => by(products::price_cents, *n, op),
+                            (ProductSort::Stock, KeyValue::Int(n)) => by(products::stock, *n, op),
+                            (ProductSort::Name, KeyValue::Text(s)) => by(products::name, s.clone(), op),
+                            (ProductSort::CreatedAt, KeyValue::Time(t)) => by(products::created_at, DbTime(*t), op),
+                            _ => return Err(corrupt(v)),
+                        })
+                    };
+                    q = q.filter(keyset_after(sort, position, id, compare)?)
                 }
             }
             for term in sort.terms() {

@@ -1,17 +1,17 @@
 //! Listing a user's todos (one query for the page, one for all of its tags,
 //! one count when asked) and their statistics (aggregate queries only).
 
+use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
 use crate::schema::{todo_tags, todos};
 use crate::sql::{coalesce, due_or_last, lower};
 use crate::todo_rows::TodoRow;
 use crate::todos::{TodoStore, by_todo, tags_of};
 use crate::types::{DbTime, DbUuid};
-use crate::{keyset_after, with_conn};
+use crate::with_conn;
 use chrono::{Duration, NaiveDate};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use rivet_domain::UserId;
 use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
@@ -72,24 +72,6 @@ macro_rules! filtered {
     }};
 }
 
-/// `sort column <op> cursor value` for one key, boxed for backend `$db`.
-macro_rules! compare {
-    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
-        let v: &KeyValue = $value;
-        let boxed: Box<dyn BoxableExpression<todos::table, $db, SqlType = Bool>> = match ($key, v) {
-            (TodoSort::CreatedAt, KeyValue::Time(t)) => Box::new(todos::created_at.$op(DbTime(*t))),
-            (TodoSort::UpdatedAt, KeyValue::Time(t)) => Box::new(todos::updated_at.$op(DbTime(*t))),
-            (TodoSort::DueDate, KeyValue::Date(d)) => Box::new(due_or_last().$op(*d)),
-            (TodoSort::Priority, KeyValue::Int(r)) => {
-                Box::new(todos::priority.$op(i32::try_from(*r).map_err(|_| corrupt(v, "a rank"))?))
-            }
-            (TodoSort::Title, KeyValue::Text(s)) => Box::new(todos::title.$op(s.clone())),
-            (key, _) => return Err(corrupt(v, &format!("a {key:?} value"))),
-        };
-        boxed
-    }};
-}
-
 impl TodoStore {
     pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         let TodoQuery { filter, sort, page } = query;
@@ -99,7 +81,20 @@ impl TodoStore {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
-                    q = q.filter(keyset_after!(Db, todos::table, todos::id, sort, position, compare))
+                    let id = |op| by(todos::id, DbUuid(position.id), op);
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<todos::table, Db>> {
+                        Ok(match (key, v) {
+                            (TodoSort::CreatedAt, KeyValue::Time(t)) => by(todos::created_at, DbTime(*t), op),
+                            (TodoSort::UpdatedAt, KeyValue::Time(t)) => by(todos::updated_at, DbTime(*t), op),
+                            (TodoSort::DueDate, KeyValue::Date(d)) => by(due_or_last(), *d, op),
+                            (TodoSort::Priority, KeyValue::Int(r)) => {
+                                by(todos::priority, i32::try_from(*r).map_err(|_| corrupt(v, "a rank"))?, op)
+                            }
+                            (TodoSort::Title, KeyValue::Text(s)) => by(todos::title, s.clone(), op),
+                            (key, _) => return Err(corrupt(v, &format!("a {key:?} value"))),
+                        })
+                    };
+                    q = q.filter(keyset_after(sort, position, id, compare)?)
                 }
             }
             for term in sort.terms() {

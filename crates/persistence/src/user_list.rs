@@ -2,14 +2,15 @@
 //! page (plus a count when asked for), written once for both backends.
 
 use crate::db::Database;
+use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
 use crate::rows::UserRow;
 use crate::schema::users;
 use crate::sql::{coalesce, lower};
 use crate::types::DbTime;
-use crate::{keyset_after, with_conn};
+use crate::types::DbUuid;
+use crate::with_conn;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel_async::RunQueryDsl;
 use rivet_domain::User;
 use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
@@ -62,18 +63,6 @@ macro_rules! filtered {
     }};
 }
 
-/// `column <op> value` for one sort key, boxed for backend `$db`.
-macro_rules! compare {
-    ($db:ty, $key:expr, $value:expr, $op:ident) => {{
-        let boxed: Box<dyn BoxableExpression<users::table, $db, SqlType = Bool>> = match $key {
-            UserSort::CreatedAt => Box::new(users::created_at.$op(time($value)?)),
-            UserSort::Email => Box::new(users::email.$op(text($value)?)),
-            UserSort::FullName => Box::new(coalesce(users::full_name, "").$op(text($value)?)),
-        };
-        boxed
-    }};
-}
-
 impl Database {
     /// One page of users (see [`rivet_domain::collection`] for the paging rules).
     pub(crate) async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
@@ -84,7 +73,15 @@ impl Database {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
-                    q = q.filter(keyset_after!(Db, users::table, users::id, sort, position, compare))
+                    let id = |op| by(users::id, DbUuid(position.id), op);
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<users::table, Db>> {
+                        Ok(match key {
+                            UserSort::CreatedAt => by(users::created_at, time(v)?, op),
+                            UserSort::Email => by(users::email, text(v)?, op),
+                            UserSort::FullName => by(coalesce(users::full_name, ""), text(v)?, op),
+                        })
+                    };
+                    q = q.filter(keyset_after(sort, position, id, compare)?)
                 }
             }
             for term in sort.terms() {
