@@ -93,20 +93,21 @@ echo "==> TypeScript client (openapi-typescript + openapi-fetch): generate, tsc 
 
 echo "==> Python client (openapi-python-client): generate, mypy, run the flow"
 PY_CLIENT="$WORK/python-client"
-PATH="$(realpath "$CLIENT_VENV/bin"):$PATH" openapi-python-client generate --path "$WORK/openapi.json" \
+CLIENT_BIN=$(realpath "$CLIENT_VENV/bin")
+PATH="$CLIENT_BIN:$PATH" openapi-python-client generate --path "$WORK/openapi.json" \
   --output-path "$PY_CLIENT/rivet_client" --meta none
 (
   cd tests/clients/python
-  MYPYPATH="$PY_CLIENT" "../../../$CLIENT_VENV/bin/mypy" --cache-dir "$WORK/mypy-cache" flow.py
+  MYPYPATH="$PY_CLIENT" "$CLIENT_BIN/mypy" --cache-dir "$WORK/mypy-cache" flow.py
   # wrong_types.py must fail, once for each of its four wrong lines.
-  if MYPYPATH="$PY_CLIENT" "../../../$CLIENT_VENV/bin/mypy" --cache-dir "$WORK/mypy-cache" wrong_types.py \
+  if MYPYPATH="$PY_CLIENT" "$CLIENT_BIN/mypy" --cache-dir "$WORK/mypy-cache" wrong_types.py \
     >"$WORK/wrong.txt"; then
-    echo "mypy accepted wrong_types.py: the generated enums are not typed"; exit 1
+      echo "mypy accepted wrong_types.py: the generated enums are not typed"; exit 1
   fi
   for line in 7 8 9 10; do
     grep -q "^wrong_types.py:$line: error:" "$WORK/wrong.txt" || { cat "$WORK/wrong.txt"; echo "line $line type-checked"; exit 1; }
   done
-  PYTHONPATH="$PY_CLIENT" RIVET_BASE="$BASE" "../../../$CLIENT_VENV/bin/python" flow.py
+  PYTHONPATH="$PY_CLIENT" RIVET_BASE="$BASE" "$CLIENT_BIN/python" flow.py
 )
 echo "==> Schemathesis ($EXAMPLES examples per operation and phase)"
 # Every check runs except those tests/schemathesis.toml turns off, each with

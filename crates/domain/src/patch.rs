@@ -17,15 +17,6 @@ pub enum Patch<T> {
 }
 
 impl<T> Patch<T> {
-    /// `None` when absent, `Some(None)` when null, `Some(Some(v))` for a value.
-    pub fn into_option(self) -> Option<Option<T>> {
-        match self {
-            Self::Absent => None,
-            Self::Null => Some(None),
-            Self::Value(v) => Some(Some(v)),
-        }
-    }
-
     /// A field that can be cleared: `null` clears it, a value is parsed
     /// (its error recorded under `field`).
     pub fn nullable<U>(

@@ -148,7 +148,9 @@ impl<F: Filters> Listing<F> {
         for (k, v) in form_urlencoded::parse(query.as_bytes()) {
             if let Some(i) = PAGING.iter().position(|p| *p == k) {
                 paging[i] = Some(v.into_owned());
-            } else if let Some((_, values)) = rest.iter_mut().find(|(name, _)| *name == k && F::LISTS.contains(&&*k)) {
+            } else if F::LISTS.contains(&&*k)
+                && let Some((_, values)) = rest.iter_mut().find(|(name, _)| *name == k)
+            {
                 values.push(',');
                 values.push_str(&v);
             } else {

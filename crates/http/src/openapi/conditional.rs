@@ -3,12 +3,14 @@
 //! knows where to read the `ETag`:
 //!
 //! - an operation that can answer 304 takes an optional `If-None-Match`;
-//! - an operation that can answer 412 takes an optional `If-Match`;
+//! - a versioned resource (its GET can answer 304) is written conditionally:
+//!   its PATCH and DELETE take an optional `If-Match` and can answer 412,
+//!   as every handler of such a resource honours `If-Match`;
 //! - every response that carries a tag says so: a 304, the 200 of an
 //!   operation that can answer 304, and any 2xx whose body is one versioned
 //!   resource.
 
-use super::operations;
+use super::{operations_by_method, problem};
 use utoipa::Modify;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
@@ -21,6 +23,7 @@ pub(super) const VERSIONED: [&str; 3] = ["Todo", "Product", "User"];
 const IF_NONE_MATCH: &str = "The `ETag`s you hold (or `*`): when one is current the answer is 304 with no body";
 const IF_MATCH: &str = "The `ETag` you last read (or `*`): the write happens only if it is still current, \
                         otherwise 412 `precondition_failed`";
+const PRECONDITION_FAILED: &str = "`If-Match` names an older version (`precondition_failed`)";
 const ETAG: &str = "The strong entity tag of what was returned; send it back in `If-None-Match` or `If-Match`";
 
 fn string() -> ObjectBuilder {
@@ -42,7 +45,7 @@ fn header_parameter(name: &str, description: &str) -> RefOr<utoipa::openapi::pat
 fn returns_versioned(response: &Response) -> bool {
     response.content.values().any(|content| match content {
         RefOr::T(c) => matches!(&c.schema, Some(RefOr::Ref(r))
-            if VERSIONED.iter().any(|name| r.ref_location == format!("#/components/schemas/{name}"))),
+            if r.ref_location.strip_prefix("#/components/schemas/").is_some_and(|name| VERSIONED.contains(&name))),
         RefOr::Ref(_) => false,
     })
 }
@@ -52,9 +55,13 @@ pub(super) struct ConditionalRequests;
 impl Modify for ConditionalRequests {
     fn modify(&self, openapi: &mut OpenApi) {
         for item in openapi.paths.paths.values_mut() {
-            for op in operations(item) {
-                let answers = |status: &str| op.responses.responses.contains_key(status);
-                let (reads, writes) = (answers("304"), answers("412"));
+            let versioned = item.get.as_ref().is_some_and(|get| get.responses.responses.contains_key("304"));
+            for (method, op) in operations_by_method(item) {
+                let reads = op.responses.responses.contains_key("304");
+                let writes = versioned && matches!(method, "patch" | "delete");
+                if writes {
+                    op.responses.responses.entry("412".to_owned()).or_insert_with(|| problem(PRECONDITION_FAILED));
+                }
                 let parameters = op.parameters.get_or_insert_with(Vec::new);
                 if reads {
                     parameters.push(header_parameter("If-None-Match", IF_NONE_MATCH));
@@ -116,15 +123,32 @@ mod tests {
                 assert!(op["responses"][status]["headers"]["ETag"].is_object(), "{id} {status}");
             }
         }
-        for id in ["updateTodo", "deleteTodo", "updateProduct", "deleteProduct", "updateCurrentUser", "deleteUser"] {
-            assert_eq!(headers_in(&operation(&doc, id)), ["If-Match"], "{id}");
+        for id in [
+            "updateTodo",
+            "deleteTodo",
+            "updateProduct",
+            "deleteProduct",
+            "updateCurrentUser",
+            "deleteCurrentUser",
+            "updateUser",
+            "deleteUser",
+        ] {
+            let op = operation(&doc, id);
+            assert_eq!(headers_in(&op), ["If-Match"], "{id}");
+            assert_eq!(
+                op["responses"]["412"]["content"]["application/problem+json"]["schema"]["$ref"],
+                "#/components/schemas/Problem",
+                "{id}"
+            );
         }
         for (id, status) in [("createTodo", "201"), ("updateTodo", "200"), ("adjustProductStock", "200")] {
             assert!(operation(&doc, id)["responses"][status]["headers"]["ETag"].is_object(), "{id} {status}");
         }
-        for id in ["listTodos", "login", "createApiKey"] {
+        assert!(operation(&doc, "adjustProductStock")["responses"].get("412").is_none());
+        for id in ["listTodos", "login", "createApiKey", "revokeApiKey"] {
             let op = operation(&doc, id);
             assert!(headers_in(&op).iter().all(|h| !h.starts_with("If-")), "{id}");
+            assert!(op["responses"].get("412").is_none(), "{id}");
             assert!(op["responses"].as_object().unwrap().values().all(|r| r["headers"].get("ETag").is_none()), "{id}");
         }
     }

@@ -224,12 +224,6 @@ pub(crate) async fn create(
             body = Problem,
             content_type = "application/problem+json",
         ),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn update(
@@ -257,12 +251,6 @@ pub(crate) async fn update(
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
         (status = 204, description = "Deleted"),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn delete(

@@ -134,12 +134,6 @@ pub(crate) async fn get(
     request_body = UpdateTodo,
     responses(
         (status = 200, description = "The changed todo", body = TodoBody),
-        (
-            status = 412,
-            description = "`If-Match` names an older version (`precondition_failed`)",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn update(
@@ -167,12 +161,6 @@ pub(crate) async fn update(
     params(("id" = Uuid, Path, description = "The resource id")),
     responses(
         (status = 204, description = "Deleted"),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn delete(

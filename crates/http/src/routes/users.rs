@@ -68,12 +68,6 @@ pub(crate) async fn me(
             body = Problem,
             content_type = "application/problem+json",
         ),
-        (
-            status = 412,
-            description = "`If-Match` names an older version (`precondition_failed`)",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn update_me(
@@ -99,12 +93,6 @@ pub(crate) async fn update_me(
         (
             status = 409,
             description = "You are the last active administrator (`last_admin`)",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
             body = Problem,
             content_type = "application/problem+json",
         ),
@@ -251,12 +239,6 @@ pub(crate) async fn get_user(
             body = Problem,
             content_type = "application/problem+json",
         ),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
     ),
 )]
 pub(crate) async fn update_user(
@@ -288,12 +270,6 @@ pub(crate) async fn update_user(
         (
             status = 409,
             description = "The last active administrator (`last_admin`)",
-            body = Problem,
-            content_type = "application/problem+json",
-        ),
-        (
-            status = 412,
-            description = "`If-Match` names an older version",
             body = Problem,
             content_type = "application/problem+json",
         ),
