@@ -142,29 +142,34 @@ impl std::fmt::Debug for Database {
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever
 /// backend `$db` uses, and evaluates to the body's [`Result`]. The body is
 /// compiled once per backend compiled in (cargo features `postgres` and
-/// `sqlite`): this is the one place the two backends expand, and every
+/// `sqlite`): this is the one macro where the two backends expand, and every
 /// repository method is written once inside it. `?` in the body converts
 /// to this crate's [`Error`] (the body runs in an async block of its own),
 /// so a trait method ends with `Ok(with_conn!(...)?)` and converts once.
+///
+/// The form `|conn, sql|` also names the backend's module of shared
+/// statements (`crate::for_pg` or `crate::for_sqlite`, both compiled from
+/// `src/per_backend/`) as `sql`: `sql::Db` is the diesel backend type, for
+/// boxed queries, and `sql::lock`, `sql::write_outbox` and the list filters
+/// are plain functions of that backend.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
-    // `|conn, Db|` also names the backend type, for boxed expressions.
-    ($db:expr, |$conn:ident, $backend:ident| $body:expr) => {
+    ($db:expr, |$conn:ident, $sql:ident| $body:expr) => {
         $crate::db::scoped(async {
             match $db.pool() {
                 #[cfg(feature = "postgres")]
                 $crate::db::Pool::Postgres(pool) => {
-                    #[allow(dead_code)]
-                    type $backend = ::diesel::pg::Pg;
+                    #[allow(unused_imports)]
+                    use $crate::for_pg as $sql;
                     let mut pooled = pool.get().await?;
                     let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
                     $body
                 }
                 #[cfg(feature = "sqlite")]
                 $crate::db::Pool::Sqlite(pool) => {
-                    #[allow(dead_code)]
-                    type $backend = ::diesel::sqlite::Sqlite;
+                    #[allow(unused_imports)]
+                    use $crate::for_sqlite as $sql;
                     let mut pooled = pool.get().await?;
                     let $conn: &mut $crate::db::SqliteConn = &mut pooled;
                     $body
@@ -174,7 +179,7 @@ macro_rules! with_conn {
         .await
     };
     ($db:expr, |$conn:ident| $body:expr) => {
-        $crate::with_conn!($db, |$conn, _Backend| $body)
+        $crate::with_conn!($db, |$conn, _sql| $body)
     };
 }
 
@@ -391,24 +396,6 @@ where
         after = Box::new(beyond.or(equal.and(after)));
     }
     Ok(after)
-}
-
-/// Takes the named advisory lock for the rest of the current transaction by
-/// updating its row: a row lock on PostgreSQL, the database write lock on
-/// SQLite. Use it first in a transaction that reads before it writes.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! lock {
-    ($conn:expr, $name:expr) => {{
-        use $crate::schema::advisory_locks as al;
-        let updated = ::diesel::update(al::table.filter(al::name.eq($name)))
-            .set(al::acquisitions.eq(al::acquisitions + 1i64))
-            .execute($conn)
-            .await?;
-        if updated != 1 {
-            return Err($crate::Error::Corrupt(format!("advisory lock row {:?} is missing", $name)));
-        }
-    }};
 }
 
 #[async_trait::async_trait]

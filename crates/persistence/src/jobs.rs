@@ -9,11 +9,9 @@
 
 use crate::db::{Database, Pool};
 use crate::error::{Error, Result};
-#[cfg(feature = "sqlite")]
-use crate::lock;
 use crate::schema::jobs;
 use crate::types::{DbTime, DbUuid};
-use crate::{insert_jobs, with_conn};
+use crate::with_conn;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -32,7 +30,7 @@ pub struct JobStore {
     db: Database,
 }
 
-type ClaimedRow = (DbUuid, String, String, i32, i32);
+pub(crate) type ClaimedRow = (DbUuid, String, String, i32, i32);
 
 fn claimed((id, kind, payload, attempts, max_attempts): ClaimedRow) -> Job {
     let count = |n: i32| u32::try_from(n).unwrap_or(0);
@@ -47,23 +45,6 @@ fn runnable(now: DbTime) -> _ {
     let due = jobs::state.eq(queued).and(jobs::run_at.le(now));
     let lapsed = jobs::state.eq(running).and(jobs::locked_until.lt(now));
     jobs::table.filter(due.or(lapsed)).order((jobs::run_at.asc(), jobs::id.asc())).select(jobs::id)
-}
-
-/// Marks `$ids` running under `$worker`'s lease, returning the claimed jobs.
-macro_rules! take {
-    ($conn:expr, $ids:expr, $worker:expr, $now:expr, $until:expr) => {
-        diesel::update(jobs::table.filter(jobs::id.eq_any($ids)))
-            .set((
-                jobs::state.eq(JobState::Running.as_str()),
-                jobs::locked_by.eq($worker),
-                jobs::locked_until.eq($until),
-                jobs::attempts.eq(jobs::attempts + 1),
-                jobs::updated_at.eq($now),
-            ))
-            .returning((jobs::id, jobs::kind, jobs::payload, jobs::attempts, jobs::max_attempts))
-            .load::<ClaimedRow>($conn)
-            .await?
-    };
 }
 
 /// The job `id` while `worker` holds it.
@@ -135,7 +116,7 @@ impl JobStore {
 impl JobQueue for JobStore {
     #[instrument(skip_all, fields(count = jobs.len()))]
     async fn enqueue(&self, jobs: &[NewJob]) -> Result<u64, RepoError> {
-        Ok(with_conn!(self.db, |conn| conn.transaction(async |c| Ok::<_, Error>(insert_jobs!(c, jobs))).await)?)
+        Ok(with_conn!(self.db, |conn, sql| conn.transaction(async |c| sql::insert_jobs(c, jobs).await).await)?)
     }
 
     #[instrument(skip_all)]
@@ -154,7 +135,7 @@ impl JobQueue for JobStore {
                         if ids.is_empty() {
                             return Ok::<_, Error>(Vec::new());
                         }
-                        Ok(take!(c, ids, worker, at, until))
+                        crate::for_pg::take(c, ids, worker, at, until).await
                     })
                     .await?
                 }
@@ -162,12 +143,12 @@ impl JobQueue for JobStore {
                 Pool::Sqlite(pool) => {
                     let mut conn = pool.get().await?;
                     conn.transaction(async |c| {
-                        lock!(&mut *c, "jobs.claim");
+                        crate::for_sqlite::lock(c, "jobs.claim").await?;
                         let ids: Vec<DbUuid> = runnable(at).limit(limit).load(c).await?;
                         if ids.is_empty() {
                             return Ok::<_, Error>(Vec::new());
                         }
-                        Ok(take!(c, ids, worker, at, until))
+                        crate::for_sqlite::take(c, ids, worker, at, until).await
                     })
                     .await?
                 }

@@ -8,6 +8,10 @@
 //! - [`db::Database`] holds a pool for one backend; the `with_conn!` macro
 //!   expands a query body once per backend, so each repository function is
 //!   written once and a query one backend cannot run fails to compile.
+//! - Statements several repositories share (locks, the outbox, the list
+//!   filters) are plain functions in `src/per_backend/`, compiled once per
+//!   backend as `for_pg` and `for_sqlite`; `with_conn!(db, |conn, sql| ..)`
+//!   names the one in use.
 //! - Every other backend difference is listed in [`db`]'s module comment.
 //! - The migrations live in this crate (`migrations/{postgres,sqlite}`) and
 //!   are embedded at compile time, so a packaged crate carries its schema.
@@ -26,6 +30,12 @@ compile_error!("rivet-persistence needs a backend: enable its `sqlite` feature, 
 mod api_keys;
 pub mod db;
 mod error;
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub mod for_pg;
+#[cfg(feature = "sqlite")]
+#[doc(hidden)]
+pub mod for_sqlite;
 mod idempotency;
 mod jobs;
 pub mod migrations;

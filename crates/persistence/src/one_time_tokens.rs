@@ -4,7 +4,7 @@ use crate::db::Database;
 use crate::error::Result;
 use crate::schema::one_time_tokens as ott;
 use crate::types::{DbTime, DbUuid};
-use crate::{with_conn, write_outbox};
+use crate::with_conn;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -35,9 +35,9 @@ impl OneTimeTokenStore {
 impl OneTimeTokenRepository for OneTimeTokenStore {
     #[instrument(skip_all)]
     async fn issue(&self, outbox: &Outbox) -> Result<(), RepoError> {
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
-                write_outbox!(c, outbox);
+                sql::write_outbox(c, outbox).await?;
                 Ok(())
             })
             .await

@@ -62,38 +62,3 @@ impl<'a> From<&'a NewOneTimeToken> for NewTokenRow<'a> {
         }
     }
 }
-
-/// Inserts jobs on `$conn`, skipping any whose `unique_key` exists; evaluates
-/// to how many were added. One statement per row: diesel-async's SQLite
-/// connection has no multi-row insert.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! insert_jobs {
-    ($conn:expr, $jobs:expr) => {{
-        let mut added = 0u64;
-        for job in $jobs {
-            added += ::diesel::insert_into($crate::schema::jobs::table)
-                .values($crate::outbox::NewJobRow::from(job))
-                .on_conflict_do_nothing()
-                .execute(&mut *$conn)
-                .await? as u64;
-        }
-        added
-    }};
-}
-
-/// Writes an outbox's tokens and jobs on `$conn` (inside the caller's
-/// transaction).
-#[macro_export]
-#[doc(hidden)]
-macro_rules! write_outbox {
-    ($conn:expr, $outbox:expr) => {{
-        for token in &$outbox.tokens {
-            ::diesel::insert_into($crate::schema::one_time_tokens::table)
-                .values($crate::outbox::NewTokenRow::from(token))
-                .execute(&mut *$conn)
-                .await?;
-        }
-        $crate::insert_jobs!($conn, &$outbox.jobs);
-    }};
-}

@@ -5,69 +5,29 @@ use crate::error::{Error, Result};
 use crate::product_rows::ProductRow;
 use crate::products::ProductStore;
 use crate::schema::products;
-use crate::sql::{coalesce, lower};
 use crate::types::DbTime;
 use crate::types::DbUuid;
 use crate::with_conn;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
-use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
-use rivet_domain::product::{Product, ProductFilter, ProductQuery, ProductSort};
+use rivet_domain::collection::{KeyValue, Page, Start};
+use rivet_domain::product::{Product, ProductQuery, ProductSort};
 
 fn corrupt(v: &KeyValue) -> Error {
     Error::Corrupt(format!("cursor value {v:?} does not fit its sort key"))
 }
 
-/// Narrows a boxed `products` query by the filter.
-macro_rules! filtered {
-    ($query:expr, $f:expr) => {{
-        let f: &ProductFilter = $f;
-        let mut q = $query;
-        if !f.include_inactive {
-            q = q.filter(products::is_active.eq(true));
-        }
-        if let Some(c) = &f.category {
-            q = q.filter(products::category.eq(c.clone()));
-        }
-        if let Some(min) = f.min_price {
-            q = q.filter(products::price_cents.ge(min));
-        }
-        if let Some(max) = f.max_price {
-            q = q.filter(products::price_cents.le(max));
-        }
-        match f.in_stock {
-            Some(true) => q = q.filter(products::stock.gt(0i64)),
-            Some(false) => q = q.filter(products::stock.eq(0i64)),
-            None => {}
-        }
-        if let Some(c) = &f.currency {
-            q = q.filter(products::currency.eq(c.as_str()));
-        }
-        if let Some(needle) = f.q.as_deref() {
-            let pattern = like_pattern(needle);
-            q = q.filter(
-                lower(products::name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(coalesce(products::description, "")).like(pattern.clone()).escape('\\'))
-                    .or(lower(products::sku).like(pattern).escape('\\')),
-            );
-        }
-        q
-    }};
-}
-
 impl ProductStore {
     pub(crate) async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>> {
         let ProductQuery { filter, sort, page } = query;
-        let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(self.db, |conn, Db| {
-            let mut q = filtered!(products::table.select(ProductRow::as_select()).into_boxed::<Db>(), filter);
+        let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(self.db, |conn, sql| {
+            let mut q = sql::products_matching(products::table.select(ProductRow::as_select()).into_boxed(), filter);
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
                     let id = |op| by(products::id, DbUuid(position.id), op);
-                    let compare = |key, v: &KeyValue, op| -> Result<Condition<products::table, Db>> {
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<products::table, sql::Db>> {
                         Ok(match (key, v) {
                             (ProductSort::PriceCents, KeyValue::Int(n)) => by(products::price_cents, *n, op),
                             (ProductSort::Stock, KeyValue::Int(n)) => by(products::stock, *n, op),
@@ -98,7 +58,11 @@ impl ProductStore {
             };
             let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
             let total = if page.include_total {
-                Some(filtered!(products::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+                Some(
+                    sql::products_matching(products::table.count().into_boxed(), filter)
+                        .get_result::<i64>(conn)
+                        .await?,
+                )
             } else {
                 None
             };

@@ -3,8 +3,8 @@
 
 use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
-use crate::schema::{todo_tags, todos};
-use crate::sql::{coalesce, due_or_last, lower};
+use crate::schema::todos;
+use crate::sql::due_or_last;
 use crate::todo_rows::TodoRow;
 use crate::todos::{TodoStore, by_todo, tags_of};
 use crate::types::{DbTime, DbUuid};
@@ -14,75 +14,25 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_domain::UserId;
-use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
+use rivet_domain::collection::{KeyValue, Page, Start};
 use rivet_domain::time::Timestamp;
-use rivet_domain::todo::{Priority, Status, Todo, TodoFilter, TodoQuery, TodoSort, TodoStats};
+use rivet_domain::todo::{Priority, Status, Todo, TodoQuery, TodoSort, TodoStats};
 
 fn corrupt(v: &KeyValue, what: &str) -> Error {
     Error::Corrupt(format!("cursor value {v:?} is not {what}"))
 }
 
-/// Narrows a boxed `todos` query to `$owner`'s rows matching the filter.
-macro_rules! filtered {
-    ($query:expr, $owner:expr, $f:expr) => {{
-        let f: &TodoFilter = $f;
-        let mut q = $query.filter(todos::owner_id.eq(DbUuid($owner.0)));
-        if !f.statuses.is_empty() {
-            q = q.filter(todos::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
-        }
-        if !f.priorities.is_empty() {
-            q = q.filter(todos::priority.eq_any(f.priorities.iter().map(|p| p.rank()).collect::<Vec<_>>()));
-        }
-        if let Some(tag) = &f.tag {
-            q = q.filter(
-                todos::id.eq_any(todo_tags::table.filter(todo_tags::tag.eq(tag.clone())).select(todo_tags::todo_id)),
-            );
-        }
-        if let Some(d) = f.due_before {
-            q = q.filter(todos::due_date.lt(d));
-        }
-        if let Some(d) = f.due_after {
-            q = q.filter(todos::due_date.gt(d));
-        }
-        match f.overdue {
-            Some(true) => q = q.filter(todos::due_date.lt(f.today).and(todos::status.ne(Status::Done.as_str()))),
-            Some(false) => {
-                q = q.filter(
-                    todos::due_date
-                        .is_null()
-                        .or(todos::due_date.ge(f.today))
-                        .or(todos::status.eq(Status::Done.as_str()).nullable()),
-                )
-            }
-            None => {}
-        }
-        if let Some(t) = f.created_after {
-            q = q.filter(todos::created_at.gt(DbTime(t)));
-        }
-        if let Some(needle) = f.q.as_deref() {
-            let pattern = like_pattern(needle);
-            q = q.filter(
-                lower(todos::title)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(coalesce(todos::description, "")).like(pattern).escape('\\')),
-            );
-        }
-        q
-    }};
-}
-
 impl TodoStore {
     pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         let TodoQuery { filter, sort, page } = query;
-        let (rows, mut tags, total) = with_conn!(self.db, |conn, Db| {
-            let mut q = filtered!(todos::table.select(TodoRow::as_select()).into_boxed::<Db>(), owner, filter);
+        let (rows, mut tags, total) = with_conn!(self.db, |conn, sql| {
+            let mut q = sql::todos_matching(todos::table.select(TodoRow::as_select()).into_boxed(), owner, filter);
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
                     let id = |op| by(todos::id, DbUuid(position.id), op);
-                    let compare = |key, v: &KeyValue, op| -> Result<Condition<todos::table, Db>> {
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<todos::table, sql::Db>> {
                         Ok(match (key, v) {
                             (TodoSort::CreatedAt, KeyValue::Time(t)) => by(todos::created_at, DbTime(*t), op),
                             (TodoSort::UpdatedAt, KeyValue::Time(t)) => by(todos::updated_at, DbTime(*t), op),
@@ -116,7 +66,11 @@ impl TodoStore {
             let ids: Vec<DbUuid> = rows.iter().map(|r| r.id).collect();
             let tags = if ids.is_empty() { Default::default() } else { by_todo(tags_of(ids).load(conn).await?) };
             let total = if page.include_total {
-                Some(filtered!(todos::table.count().into_boxed::<Db>(), owner, filter).get_result::<i64>(conn).await?)
+                Some(
+                    sql::todos_matching(todos::table.count().into_boxed(), owner, filter)
+                        .get_result::<i64>(conn)
+                        .await?,
+                )
             } else {
                 None
             };

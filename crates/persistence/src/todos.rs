@@ -52,16 +52,6 @@ pub(crate) fn by_todo(rows: Vec<(DbUuid, String)>) -> HashMap<uuid::Uuid, Vec<Ta
     map
 }
 
-/// Inserts tag rows one statement each: diesel's multi-row INSERT for SQLite
-/// exists only for its synchronous connection, and a todo has at most 20 tags.
-macro_rules! insert_tags {
-    ($conn:expr, $rows:expr) => {
-        for row in $rows {
-            diesel::insert_into(todo_tags::table).values(row).execute($conn).await?;
-        }
-    };
-}
-
 impl TodoStore {
     /// A repository over `db`.
     pub fn new(db: Database) -> Self {
@@ -75,14 +65,14 @@ impl TodoRepository for TodoStore {
     async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError> {
         let row = NewTodoRow::from(&todo);
         let tags = tag_rows(todo.id, &todo.tags);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let stored: TodoRow = diesel::insert_into(todos::table)
                     .values(&row)
                     .returning(TodoRow::as_returning())
                     .get_result(c)
                     .await?;
-                insert_tags!(&mut *c, &tags);
+                sql::insert_tags(c, &tags).await?;
                 stored.into_todo(todo.tags.clone())
             })
             .await
@@ -122,7 +112,7 @@ impl TodoRepository for TodoStore {
         let (key, owner_key, set, allowed) =
             (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
         let new_tags = changes.tags.as_ref().map(|t| tag_rows(id, t));
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 // The first statement writes, so SQLite takes its write lock at once.
                 let mut update = diesel::update(todos::table)
@@ -157,7 +147,7 @@ impl TodoRepository for TodoStore {
                 }
                 if let Some(new_tags) = &new_tags {
                     diesel::delete(todo_tags::table.filter(todo_tags::todo_id.eq(key))).execute(c).await?;
-                    insert_tags!(&mut *c, new_tags);
+                    sql::insert_tags(c, new_tags).await?;
                 }
                 let mut tags = by_todo(tags_of(vec![key]).load(c).await?);
                 Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))

@@ -6,15 +6,15 @@ use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
 use crate::rows::UserRow;
 use crate::schema::users;
-use crate::sql::{coalesce, lower};
+use crate::sql::coalesce;
 use crate::types::DbTime;
 use crate::types::DbUuid;
 use crate::with_conn;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_domain::User;
-use rivet_domain::collection::{KeyValue, Page, Start, like_pattern};
-use rivet_domain::user::{UserFilter, UserQuery, UserSort};
+use rivet_domain::collection::{KeyValue, Page, Start};
+use rivet_domain::user::{UserQuery, UserSort};
 
 fn text(v: &KeyValue) -> Result<String> {
     match v {
@@ -30,51 +30,18 @@ fn time(v: &KeyValue) -> Result<DbTime> {
     }
 }
 
-/// Narrows a boxed `users` query by every set field of the filter.
-macro_rules! filtered {
-    ($query:expr, $f:expr) => {{
-        let f: &UserFilter = $f;
-        let mut q = $query;
-        if !f.roles.is_empty() {
-            q = q.filter(users::role.eq_any(f.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()));
-        }
-        if let Some(active) = f.is_active {
-            q = q.filter(users::is_active.eq(active));
-        }
-        if let Some(verified) = f.email_verified {
-            q = q.filter(users::email_verified.eq(verified));
-        }
-        if let Some(after) = f.created_after {
-            q = q.filter(users::created_at.gt(DbTime(after)));
-        }
-        if let Some(before) = f.created_before {
-            q = q.filter(users::created_at.lt(DbTime(before)));
-        }
-        if let Some(needle) = f.q.as_deref() {
-            let pattern = like_pattern(needle);
-            q = q.filter(
-                lower(users::email)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(coalesce(users::full_name, "")).like(pattern).escape('\\')),
-            );
-        }
-        q
-    }};
-}
-
 impl Database {
     /// One page of users (see [`rivet_domain::collection`] for the paging rules).
     pub(crate) async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
         let UserQuery { filter, sort, page } = query;
-        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |conn, Db| {
-            let mut q = filtered!(users::table.select(UserRow::as_select()).into_boxed::<Db>(), filter);
+        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |conn, sql| {
+            let mut q = sql::users_matching(users::table.select(UserRow::as_select()).into_boxed(), filter);
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
                 Start::After(position) => {
                     let id = |op| by(users::id, DbUuid(position.id), op);
-                    let compare = |key, v: &KeyValue, op| -> Result<Condition<users::table, Db>> {
+                    let compare = |key, v: &KeyValue, op| -> Result<Condition<users::table, sql::Db>> {
                         Ok(match key {
                             UserSort::CreatedAt => by(users::created_at, time(v)?, op),
                             UserSort::Email => by(users::email, text(v)?, op),
@@ -97,7 +64,7 @@ impl Database {
             q = if sort.id_descending() { q.then_order_by(users::id.desc()) } else { q.then_order_by(users::id.asc()) };
             let rows = q.limit(i64::from(page.limit) + 1).load(conn).await?;
             let total = if page.include_total {
-                Some(filtered!(users::table.count().into_boxed::<Db>(), filter).get_result::<i64>(conn).await?)
+                Some(sql::users_matching(users::table.count().into_boxed(), filter).get_result::<i64>(conn).await?)
             } else {
                 None
             };

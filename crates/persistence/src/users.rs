@@ -6,7 +6,7 @@ use crate::rows::{NewUserRow, UserChangeset, UserRow};
 use crate::schema::users;
 use crate::todos::versions;
 use crate::types::{DbTime, DbUuid};
-use crate::{lock, with_conn, write_outbox};
+use crate::with_conn;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -68,14 +68,14 @@ impl UserRepository for UserStore {
     #[instrument(skip_all)]
     async fn insert_with(&self, user: NewUser, outbox: &Outbox) -> Result<User, RepoError> {
         let row = NewUserRow::from(&user);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let user = diesel::insert_into(users::table)
                     .values(&row)
                     .returning(UserRow::as_returning())
                     .get_result(c)
                     .await?;
-                write_outbox!(c, outbox);
+                sql::write_outbox(c, outbox).await?;
                 user.into_user()
             })
             .await
@@ -110,10 +110,10 @@ impl UserRepository for UserStore {
         let key = DbUuid(id.0);
         let allowed = versions(expected);
         let may_demote = changes.role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 if may_demote {
-                    lock!(&mut *c, ADMINS_LOCK);
+                    sql::lock(c, ADMINS_LOCK).await?;
                     let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
                     let Some(current) = current else { return Ok(Updated::NotFound) };
                     if changes.removes_admin_rights(&current.into_user()?)
@@ -134,7 +134,7 @@ impl UserRepository for UserStore {
                     .optional()?;
                 match row {
                     Some(row) => {
-                        write_outbox!(c, outbox);
+                        sql::write_outbox(c, outbox).await?;
                         Ok(Updated::Done(row.into_user()?))
                     }
                     None => {
@@ -156,9 +156,9 @@ impl UserRepository for UserStore {
     #[instrument(skip_all)]
     async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
-                lock!(&mut *c, ADMINS_LOCK);
+                sql::lock(c, ADMINS_LOCK).await?;
                 let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
                 let Some(current) = current else { return Ok(Updated::NotFound) };
                 let user = current.into_user()?;

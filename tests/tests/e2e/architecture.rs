@@ -57,3 +57,25 @@ fn crates_depend_only_inward() {
     assert!(deps["rivet-app"].len() == 5, "app wires every adapter: {:?}", deps["rivet-app"]);
     assert!(deps["rivet-api-server"].contains("rivet-app"), "the binary is a thin user of app");
 }
+
+/// Persistence is plain functions: `with_conn!` is the one macro where the
+/// two backends expand; statements shared across repositories are functions
+/// in `src/per_backend/`, compiled per backend, not more macros.
+#[test]
+fn persistence_has_one_macro() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/persistence/src");
+    let mut files = Vec::new();
+    crate::packaging::rust_files(&src, &mut files);
+    let macros: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).unwrap();
+            let name = file.strip_prefix(&src).unwrap().display().to_string();
+            text.lines()
+                .filter(|l| l.trim_start().starts_with("macro_rules!"))
+                .map(|l| format!("{name}: {}", l.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(macros, ["db.rs: macro_rules! with_conn {"], "persistence macros");
+}

@@ -23,7 +23,8 @@ fn listing(krate: &str) -> Vec<String> {
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
 }
 
-fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir`, recursively.
+pub(crate) fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
         let path = entry.path();
         if path.is_dir() {

@@ -1,0 +1,94 @@
+//! Statements shared by several repositories, written once and compiled once
+//! per backend.
+//!
+//! This directory is not a module of its own: `for_pg.rs` and
+//! `for_sqlite.rs` each include it with their own `Conn` (the pooled
+//! connection type) and `Db` (the diesel backend), so every function here is
+//! a plain, non-generic function of one backend. That sidesteps restating
+//! diesel's trait bounds for a generic backend (some of the types they would
+//! name, such as an `ON CONFLICT DO NOTHING` insert, are private to diesel).
+//! `with_conn!(db, |conn, sql| ...)` names the module of the backend in use
+//! as `sql`, so a repository body calls `sql::lock(c, NAME)` whichever it is.
+
+mod filters;
+
+use super::{Conn, Db};
+use crate::error::{Error, Result};
+use crate::jobs::ClaimedRow;
+use crate::outbox::{NewJobRow, NewTokenRow};
+use crate::schema::{advisory_locks, jobs, one_time_tokens, todo_tags};
+use crate::todo_rows::TagRow;
+use crate::types::{DbTime, DbUuid};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+pub(crate) use filters::{products_matching, todos_matching, users_matching};
+use rivet_domain::jobs::{JobState, NewJob, Outbox};
+
+/// Takes the named advisory lock for the rest of the current transaction by
+/// updating its row: a row lock on PostgreSQL, the database write lock on
+/// SQLite. Call it first in a transaction that reads before it writes.
+pub(crate) async fn lock(conn: &mut Conn, name: &str) -> Result<()> {
+    let updated = diesel::update(advisory_locks::table.filter(advisory_locks::name.eq(name)))
+        .set(advisory_locks::acquisitions.eq(advisory_locks::acquisitions + 1i64))
+        .execute(conn)
+        .await?;
+    if updated == 1 { Ok(()) } else { Err(Error::Corrupt(format!("advisory lock row {name:?} is missing"))) }
+}
+
+/// Inserts jobs, skipping any whose `unique_key` exists, and returns how many
+/// were added. One statement per row: diesel-async's SQLite connection has no
+/// multi-row insert.
+pub(crate) async fn insert_jobs(conn: &mut Conn, new: &[NewJob]) -> Result<u64> {
+    let mut added = 0u64;
+    for job in new {
+        let n = diesel::insert_into(jobs::table)
+            .values(NewJobRow::from(job))
+            .on_conflict_do_nothing()
+            .execute(conn)
+            .await?;
+        added += n as u64;
+    }
+    Ok(added)
+}
+
+/// Writes an outbox's one-time tokens and jobs inside the caller's
+/// transaction.
+pub(crate) async fn write_outbox(conn: &mut Conn, outbox: &Outbox) -> Result<()> {
+    for token in &outbox.tokens {
+        diesel::insert_into(one_time_tokens::table).values(NewTokenRow::from(token)).execute(conn).await?;
+    }
+    insert_jobs(conn, &outbox.jobs).await?;
+    Ok(())
+}
+
+/// Marks the jobs `ids` running under `worker`'s lease until `until` and
+/// returns them.
+pub(crate) async fn take(
+    conn: &mut Conn,
+    ids: Vec<DbUuid>,
+    worker: &str,
+    now: DbTime,
+    until: DbTime,
+) -> Result<Vec<ClaimedRow>> {
+    Ok(diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+        .set((
+            jobs::state.eq(JobState::Running.as_str()),
+            jobs::locked_by.eq(worker),
+            jobs::locked_until.eq(until),
+            jobs::attempts.eq(jobs::attempts + 1),
+            jobs::updated_at.eq(now),
+        ))
+        .returning((jobs::id, jobs::kind, jobs::payload, jobs::attempts, jobs::max_attempts))
+        .load(conn)
+        .await?)
+}
+
+/// Inserts a todo's tag rows, one statement each: diesel's multi-row INSERT
+/// for SQLite exists only for its synchronous connection, and a todo has at
+/// most 20 tags.
+pub(crate) async fn insert_tags(conn: &mut Conn, rows: &[TagRow<'_>]) -> Result<()> {
+    for row in rows {
+        diesel::insert_into(todo_tags::table).values(row).execute(conn).await?;
+    }
+    Ok(())
+}
