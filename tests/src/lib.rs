@@ -45,7 +45,45 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.server.workers = 1;
     settings.server.shutdown_timeout_secs = 1;
     settings.email.file_dir = std::env::temp_dir().join(format!("rivet-mail-{}", uuid::Uuid::now_v7()));
+    settings.storage.dir = std::env::temp_dir().join(format!("rivet-files-{}", uuid::Uuid::now_v7()));
     settings
+}
+
+/// One file part of a multipart upload.
+#[derive(Debug, Clone)]
+pub struct FilePart<'a> {
+    pub field: &'a str,
+    /// `None` sends a plain form field (no `filename`).
+    pub filename: Option<&'a str>,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl FilePart<'_> {
+    /// A part named `field` holding `bytes` as `filename`.
+    pub fn file<'a>(field: &'a str, filename: &'a str, bytes: &'a [u8]) -> FilePart<'a> {
+        FilePart { field, filename: Some(filename), content_type: "application/octet-stream", bytes }
+    }
+
+    /// The `Content-Type` header and the body.
+    pub fn encode(&self) -> (String, Vec<u8>) {
+        let boundary = format!("rivet-test-{}", uuid::Uuid::now_v7().simple());
+        let mut body = Vec::new();
+        let disposition = match self.filename {
+            Some(name) => format!("form-data; name=\"{}\"; filename=\"{name}\"", self.field),
+            None => format!("form-data; name=\"{}\"", self.field),
+        };
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: {disposition}\r\nContent-Type: {}\r\n\r\n",
+                self.content_type
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(self.bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    }
 }
 
 /// A reply, with the body parsed as JSON when it is JSON.
@@ -156,6 +194,27 @@ impl TestApp {
         self.send(self.request(reqwest::Method::PATCH, path, token).json(body)).await
     }
 
+    /// Sends a `multipart/form-data` body of one file part (`field`, with
+    /// `filename` when given) by `method` to `path`.
+    pub async fn upload(&self, method: reqwest::Method, path: &str, part: &FilePart<'_>, token: Option<&str>) -> Reply {
+        let (content_type, body) = part.encode();
+        self.send(self.request(method, path, token).header("content-type", content_type).body(body)).await
+    }
+
+    /// The files under the local storage directory (blobs and any staging
+    /// files), for checks that nothing is left behind.
+    pub fn stored_files(&self) -> Vec<std::path::PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() { walk(&path, out) } else { out.push(path) }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.settings.storage.dir, &mut out);
+        out
+    }
+
     /// Registers an account and returns the user body.
     pub async fn register(&self, email: &str, password: &str) -> Value {
         let r = self.post("/api/v1/auth/register", &json!({ "email": email, "password": password }), None).await;
@@ -201,6 +260,7 @@ impl Drop for TestApp {
         // The instance that owns the database also owns its mail folder.
         if self.db.is_some() {
             let _ = std::fs::remove_dir_all(&self.settings.email.file_dir);
+            let _ = std::fs::remove_dir_all(&self.settings.storage.dir);
         }
     }
 }

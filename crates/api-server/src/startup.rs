@@ -68,6 +68,7 @@ impl Application {
             accounts: services.accounts.clone(),
             todos: services.todos.clone(),
             products: services.products.clone(),
+            files: services.files.clone(),
             auth: services.auth.clone(),
             api_keys: services.api_keys.clone(),
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,

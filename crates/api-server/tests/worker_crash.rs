@@ -19,6 +19,10 @@ fn register_through_the_library(url: &str, rt: &tokio::runtime::Runtime) -> Sett
     let sources = Sources::compiled(RunEnv::Test, "/nonexistent");
     let mut settings = Settings::load(&sources).unwrap();
     settings.database.url = url.to_owned();
+    // The library never writes under the working directory in a test.
+    let scratch = std::env::temp_dir().join(format!("rivet-worker-crash-{}", std::process::id()));
+    settings.email.file_dir = scratch.join("mail");
+    settings.storage.dir = scratch.join("files");
     rt.block_on(async {
         let services = rivet_app::Services::build(&settings).await.unwrap();
         let input = rivet_domain::accounts::Registration {

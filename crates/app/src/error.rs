@@ -18,6 +18,9 @@ pub enum Error {
     /// The email transport could not be set up.
     #[error("email: {0}")]
     Mail(#[from] rivet_mail::SetupError),
+    /// The `[storage]` blob store could not be set up.
+    #[error("storage: {0}")]
+    Storage(String),
 }
 
 /// A result of wiring.

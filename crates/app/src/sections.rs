@@ -1,5 +1,6 @@
 //! The configuration sections of background work, email and traffic
-//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`).
+//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`), and file
+//! storage (`[storage]`).
 
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -76,4 +77,37 @@ pub struct CorsSettings {
     pub allowed_origins: Vec<String>,
     #[serde(default)]
     pub allow_credentials: bool,
+}
+
+/// Blob store backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
+}
+
+/// `[storage]`: where uploaded files live.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// The directory of the `local` backend.
+    pub dir: PathBuf,
+    /// The `s3` backend's bucket; the rest fall back to the `AWS_*`
+    /// environment variables when empty.
+    #[serde(default)]
+    pub bucket: String,
+    #[serde(default)]
+    pub endpoint: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub access_key_id: String,
+    #[serde(default)]
+    pub secret_access_key: Secret,
+    /// Bucket in the path (`endpoint/bucket/key`), as most self-hosted
+    /// S3-compatible services need; false for virtual-hosted addressing.
+    pub path_style: bool,
+    /// What one user's attachments may take together.
+    pub max_bytes_per_user: u64,
 }

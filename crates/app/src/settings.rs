@@ -10,7 +10,8 @@
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
 pub use crate::sections::{
-    CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings,
+    CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings, StorageBackend,
+    StorageSettings,
 };
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,8 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
     pub max_json_bytes: usize,
+    /// The largest file upload (attachments, product images).
+    pub max_upload_bytes: u64,
     pub allow_sqlite_in_production: bool,
     /// Where the client application lives; links in emails point under it.
     pub public_url: String,
@@ -153,6 +156,7 @@ pub struct Settings {
     pub rate_limit: RateLimitSettings,
     #[serde(default)]
     pub cors: CorsSettings,
+    pub storage: StorageSettings,
     /// Keys present in the sources that this version does not know.
     #[serde(skip)]
     pub unknown_keys: Vec<String>,
@@ -320,6 +324,12 @@ impl Settings {
             && self.rate_limit.redis_url.expose().is_empty()
         {
             return invalid("rate_limit.redis_url is required with rate_limit.backend = \"redis\"");
+        }
+        if self.server.max_upload_bytes == 0 || self.storage.max_bytes_per_user == 0 {
+            return invalid("server.max_upload_bytes and storage.max_bytes_per_user must be positive");
+        }
+        if self.storage.backend == StorageBackend::S3 && self.storage.bucket.is_empty() {
+            return invalid("storage.bucket is required with storage.backend = \"s3\"");
         }
         if let Some(bad) = self
             .cors

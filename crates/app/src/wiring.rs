@@ -3,7 +3,7 @@
 //! job runner and the shared rate-limit counter.
 
 use crate::error::{Error, Result};
-use crate::settings::{EmailTransport, RateLimitBackend, Settings};
+use crate::settings::{EmailTransport, RateLimitBackend, Settings, StorageBackend};
 use crate::worker::{Worker, WorkerOptions};
 use rivet_auth::{
     ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets,
@@ -12,14 +12,16 @@ use rivet_domain::Accounts;
 use rivet_domain::accounts::{AccountPorts, Registration};
 use rivet_domain::background::TaskRunner;
 use rivet_domain::email::{Links, Templates};
+use rivet_domain::files::{FileLimits, FileRepository, Files};
 use rivet_domain::ports::{
     Mailer, OneTimeTokenRepository, PasswordHasher, RateCounter, SessionRepository, UserRepository,
 };
 use rivet_domain::product::Products;
+use rivet_domain::storage::BlobStore;
 use rivet_domain::todo::Todos;
 use rivet_persistence::{
-    ApiKeyStore, Database, DbOptions, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore, SessionStore,
-    TodoStore, UserStore,
+    ApiKeyStore, Database, DbOptions, FileStore, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore,
+    SessionStore, TodoStore, UserStore,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +34,7 @@ pub struct Services {
     pub accounts: Accounts,
     pub todos: Todos,
     pub products: Products,
+    pub files: Files,
     pub idempotency: Arc<IdempotencyRecords>,
     pub api_keys: ApiKeyService,
     pub auth: Arc<AuthService>,
@@ -99,11 +102,26 @@ impl Services {
         let idempotency = Arc::new(IdempotencyRecords::new(db.clone()));
         let jobs = Arc::new(JobStore::new(db.clone()));
         let mailer = mailer(settings)?;
-        let tasks = TaskRunner { mailer, sessions, tokens, idempotency: idempotency.clone(), jobs: jobs.clone() };
+        let blobs = blob_store(settings)?;
+        let file_rows: Arc<dyn FileRepository> = Arc::new(FileStore::new(db.clone()));
+        let limits = FileLimits {
+            max_upload_bytes: settings.server.max_upload_bytes,
+            max_bytes_per_user: settings.storage.max_bytes_per_user,
+        };
+        let tasks = TaskRunner {
+            mailer,
+            sessions,
+            tokens,
+            idempotency: idempotency.clone(),
+            jobs: jobs.clone(),
+            blobs: blobs.clone(),
+            files: file_rows.clone(),
+        };
         Ok(Self {
             accounts: Accounts::new(ports, templates),
             todos: Todos::new(Arc::new(TodoStore::new(db.clone()))),
             products: Products::new(Arc::new(ProductStore::new(db.clone()))),
+            files: Files::new(file_rows, blobs, limits),
             api_keys: ApiKeyService::new(Arc::new(ApiKeyStore::new(db.clone()))),
             auth: Arc::new(auth),
             db,
@@ -145,6 +163,29 @@ impl Services {
             Err(e) => Err(Error::Bootstrap(e.to_string())),
         }
     }
+}
+
+/// The blob store `[storage]` names.
+///
+/// # Errors
+/// `Storage` when the directory cannot be created or the S3 options are
+/// unusable.
+pub fn blob_store(settings: &Settings) -> Result<Arc<dyn BlobStore>> {
+    let s = &settings.storage;
+    let set = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    let store = match s.backend {
+        StorageBackend::Local => rivet_storage::ObjectStorage::local(&s.dir),
+        StorageBackend::S3 => rivet_storage::ObjectStorage::s3(&rivet_storage::S3Options {
+            bucket: s.bucket.clone(),
+            endpoint: set(&s.endpoint),
+            region: set(&s.region),
+            access_key_id: set(&s.access_key_id),
+            secret_access_key: set(s.secret_access_key.expose()),
+            path_style: s.path_style,
+        }),
+    }
+    .map_err(|e| Error::Storage(rivet_domain::error::display_chain(&e)))?;
+    Ok(Arc::new(store))
 }
 
 /// The email transport `[email]` names.

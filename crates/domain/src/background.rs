@@ -4,15 +4,21 @@
 
 use crate::email::{MailError, Mailer};
 use crate::error::{RepoError, display_chain};
+use crate::files::FileRepository;
 use crate::jobs::{JobQueue, PurgeTarget, Task};
 use crate::one_time_token::OneTimeTokenRepository;
 use crate::ports::{IdempotencyStore, SessionRepository};
+use crate::storage::{BlobKey, BlobKind, BlobStore, StorageError};
 use crate::time::now;
 use std::sync::Arc;
 use tracing::{info, instrument};
 
 /// How long succeeded and dead jobs are kept for inspection.
 pub const FINISHED_JOB_RETENTION_DAYS: i64 = 7;
+
+/// How old a blob without a row must be before the sweep removes it: older
+/// than any upload still between writing its blob and its row.
+pub const ORPHAN_BLOB_AGE_MINUTES: i64 = 60;
 
 /// Why a task failed.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +33,12 @@ pub enum TaskError {
 
 impl From<RepoError> for TaskError {
     fn from(e: RepoError) -> Self {
+        Self::Retry(display_chain(&e))
+    }
+}
+
+impl From<StorageError> for TaskError {
+    fn from(e: StorageError) -> Self {
         Self::Retry(display_chain(&e))
     }
 }
@@ -48,6 +60,8 @@ pub struct TaskRunner {
     pub tokens: Arc<dyn OneTimeTokenRepository>,
     pub idempotency: Arc<dyn IdempotencyStore>,
     pub jobs: Arc<dyn JobQueue>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub files: Arc<dyn FileRepository>,
 }
 
 impl std::fmt::Debug for TaskRunner {
@@ -65,6 +79,11 @@ impl TaskRunner {
     pub async fn run(&self, task: &Task) -> Result<(), TaskError> {
         match task {
             Task::SendEmail { message } => Ok(self.mailer.send(message).await?),
+            Task::DeleteBlob { key } => {
+                let key = BlobKey::parse(key).ok_or_else(|| TaskError::Fatal(format!("not a blob key: {key:?}")))?;
+                Ok(self.blobs.delete(&key).await?)
+            }
+
             Task::Purge { target } => {
                 let at = now();
                 let removed = match target {
@@ -74,6 +93,7 @@ impl TaskRunner {
                     PurgeTarget::FinishedJobs => {
                         self.jobs.purge_finished(at - chrono::Duration::days(FINISHED_JOB_RETENTION_DAYS)).await?
                     }
+                    PurgeTarget::OrphanBlobs => self.sweep_orphans().await?,
                 };
                 if removed > 0 {
                     info!(removed, ?target, "purged expired rows");
@@ -81,5 +101,27 @@ impl TaskRunner {
                 Ok(())
             }
         }
+    }
+
+    /// Removes blobs older than [`ORPHAN_BLOB_AGE_MINUTES`] that no row
+    /// refers to, and returns how many.
+    ///
+    /// # Errors
+    /// The store's or the repository's failures.
+    pub async fn sweep_orphans(&self) -> Result<u64, TaskError> {
+        let cutoff = now() - chrono::Duration::minutes(ORPHAN_BLOB_AGE_MINUTES);
+        let mut removed = 0;
+        for kind in BlobKind::ALL {
+            let old: Vec<BlobKey> =
+                self.blobs.list(kind).await?.into_iter().filter(|(_, m)| m.modified < cutoff).map(|(k, _)| k).collect();
+            for batch in old.chunks(500) {
+                let referenced = self.files.referenced(batch).await?;
+                for key in batch.iter().filter(|k| !referenced.contains(k)) {
+                    self.blobs.delete(key).await?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 }

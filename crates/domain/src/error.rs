@@ -33,6 +33,8 @@ pub enum Conflict {
     StockLimit,
     /// The write raced another one on the same row (optimistic concurrency).
     Concurrent,
+    /// The todo has its maximum of attachments.
+    TooManyAttachments,
 }
 
 impl std::fmt::Display for Conflict {
@@ -42,6 +44,7 @@ impl std::fmt::Display for Conflict {
             Self::SkuTaken => "another product already has this SKU",
             Self::StockLimit => "the adjustment would take the stock above 1000000",
             Self::Concurrent => "the resource was changed concurrently",
+            Self::TooManyAttachments => "a todo has at most 20 attachments",
         })
     }
 }

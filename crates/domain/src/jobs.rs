@@ -65,12 +65,15 @@ pub enum PurgeTarget {
     IdempotencyRecords,
     /// Succeeded and dead jobs past their retention.
     FinishedJobs,
+    /// Blobs no row refers to, older than an hour (an upload cut off between
+    /// its blob and its row).
+    OrphanBlobs,
 }
 
 impl PurgeTarget {
     /// Every target, each purged by a job of its own.
-    pub const ALL: [Self; 4] =
-        [Self::ExpiredSessions, Self::OneTimeTokens, Self::IdempotencyRecords, Self::FinishedJobs];
+    pub const ALL: [Self; 5] =
+        [Self::ExpiredSessions, Self::OneTimeTokens, Self::IdempotencyRecords, Self::FinishedJobs, Self::OrphanBlobs];
 }
 
 /// The work a job does; stored as JSON in the job's payload.
@@ -81,6 +84,8 @@ pub enum Task {
     SendEmail { message: EmailMessage },
     /// Remove expired rows of one kind.
     Purge { target: PurgeTarget },
+    /// Remove a blob whose row was deleted (enqueued in that transaction).
+    DeleteBlob { key: String },
 }
 
 impl Task {
@@ -92,6 +97,8 @@ impl Task {
             Self::Purge { target: PurgeTarget::OneTimeTokens } => "purge_one_time_tokens",
             Self::Purge { target: PurgeTarget::IdempotencyRecords } => "purge_idempotency_records",
             Self::Purge { target: PurgeTarget::FinishedJobs } => "purge_finished_jobs",
+            Self::Purge { target: PurgeTarget::OrphanBlobs } => "purge_orphan_blobs",
+            Self::DeleteBlob { .. } => "delete_blob",
         }
     }
 }

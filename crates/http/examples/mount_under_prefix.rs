@@ -30,11 +30,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut settings = Settings::load(&Sources::compiled(RunEnv::Test, dir.join("no-config")))?;
     settings.database.url = format!("sqlite://{}/host.db", dir.display());
     settings.email.file_dir = dir.join("mail");
+    settings.storage.dir = dir.join("files");
     let rivet = Services::build(&settings).await?;
     let state = web::Data::new(AppState {
         accounts: rivet.accounts.clone(),
         todos: rivet.todos.clone(),
         products: rivet.products.clone(),
+        files: rivet.files.clone(),
         auth: rivet.auth.clone(),
         api_keys: rivet.api_keys.clone(),
         database: Arc::new(rivet.db.clone()) as Arc<dyn HealthCheck>,

@@ -21,6 +21,7 @@ mod docs;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod hardening;
 pub mod idempotency;
 pub mod metrics;

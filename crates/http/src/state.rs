@@ -3,6 +3,7 @@
 use crate::collection::CursorCodec;
 use rivet_auth::{ApiKeyService, AuthService};
 use rivet_domain::Accounts;
+use rivet_domain::files::Files;
 use rivet_domain::ports::{HealthCheck, IdempotencyStore};
 use rivet_domain::product::Products;
 use rivet_domain::todo::Todos;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub accounts: Accounts,
     pub todos: Todos,
     pub products: Products,
+    pub files: Files,
     pub auth: Arc<AuthService>,
     pub api_keys: ApiKeyService,
     /// The primary database, for readiness.

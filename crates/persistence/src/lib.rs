@@ -30,6 +30,7 @@ compile_error!("rivet-persistence needs a backend: enable its `sqlite` feature, 
 mod api_keys;
 pub mod db;
 mod error;
+mod files;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
 pub mod for_pg;
@@ -64,6 +65,7 @@ mod users;
 pub use api_keys::ApiKeyStore;
 pub use db::{Backend, Database, DbOptions, PoolStatus};
 pub use error::{Error, Result};
+pub use files::FileStore;
 pub use idempotency::IdempotencyRecords;
 pub use jobs::JobStore;
 pub use one_time_tokens::OneTimeTokenStore;

@@ -89,18 +89,18 @@ impl ProductRepository for ProductStore {
 
     #[instrument(skip_all)]
     async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
-        let (key, allowed) = (DbUuid(id.0), versions(expected));
-        Ok(with_conn!(self.db, |conn| {
-            let mut delete = diesel::delete(products::table).filter(products::id.eq(key)).into_boxed();
-            if let Some(allowed) = allowed {
-                delete = delete.filter(products::version.eq_any(allowed));
-            }
-            if delete.execute(conn).await? == 1 {
-                return Ok(Updated::Done(()));
-            }
-            let exists: Option<i64> =
-                products::table.find(key).select(products::version).first(conn).await.optional()?;
-            Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+        let key = DbUuid(id.0);
+        Ok(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let Some((version, image)) = sql::lock_product(c, key).await? else { return Ok(Updated::NotFound) };
+                if !expected.allows(version) {
+                    return Ok(Updated::Stale);
+                }
+                diesel::delete(products::table.find(key)).execute(c).await?;
+                sql::delete_blobs_later(c, image.into_iter().collect()).await?;
+                Ok(Updated::Done(()))
+            })
+            .await
         })?)
     }
 

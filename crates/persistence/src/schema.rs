@@ -103,6 +103,37 @@ diesel::table! {
     use diesel::sql_types::*;
     use crate::types::sql::{Uuid, UtcTime};
 
+    product_images (product_id) {
+        product_id -> Uuid,
+        blob_key -> Text,
+        image_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        updated_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    attachments (id) {
+        id -> Uuid,
+        todo_id -> Uuid,
+        owner_id -> Uuid,
+        blob_key -> Text,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_at -> UtcTime,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
     stock_adjustments (id) {
         id -> Uuid,
         product_id -> Uuid,
@@ -198,6 +229,8 @@ diesel::joinable!(todos -> users (owner_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(todo_tags -> todos (todo_id));
+diesel::joinable!(attachments -> todos (todo_id));
+diesel::joinable!(product_images -> products (product_id));
 diesel::joinable!(stock_adjustments -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -206,7 +239,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     advisory_locks,
     todos,
     todo_tags,
+    attachments,
     products,
+    product_images,
     stock_adjustments,
     idempotency_keys,
     api_keys,

@@ -28,3 +28,9 @@ diesel::define_sql_function! {
 pub fn due_or_last() -> diesel::expression::SqlLiteral<diesel::sql_types::Date> {
     diesel::dsl::sql::<diesel::sql_types::Date>("COALESCE(\"todos\".\"due_date\", '9999-12-31')")
 }
+
+/// The bytes a filtered set of attachments takes, 0 for none, as a BIGINT on
+/// both backends (PostgreSQL's `SUM(bigint)` is `numeric`).
+pub fn attachment_bytes() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(\"attachments\".\"size_bytes\"), 0) AS BIGINT)")
+}

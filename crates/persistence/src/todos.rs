@@ -158,26 +158,21 @@ impl TodoRepository for TodoStore {
 
     #[instrument(skip_all)]
     async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
-        let (key, owner_key, allowed) = (DbUuid(id.0), DbUuid(owner.0), versions(expected));
-        Ok(with_conn!(self.db, |conn| {
-            let mut delete = diesel::delete(todos::table)
-                .filter(todos::id.eq(key))
-                .filter(todos::owner_id.eq(owner_key))
-                .into_boxed();
-            if let Some(allowed) = allowed {
-                delete = delete.filter(todos::version.eq_any(allowed));
-            }
-            if delete.execute(conn).await? == 1 {
-                return Ok(Updated::Done(()));
-            }
-            let exists: Option<i64> = todos::table
-                .filter(todos::id.eq(key))
-                .filter(todos::owner_id.eq(owner_key))
-                .select(todos::version)
-                .first(conn)
-                .await
-                .optional()?;
-            Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+        let (key, owner_key) = (DbUuid(id.0), DbUuid(owner.0));
+        Ok(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let Some(version) = sql::lock_todo(c, owner_key, key).await? else { return Ok(Updated::NotFound) };
+                if !expected.allows(version) {
+                    return Ok(Updated::Stale);
+                }
+                // The attachments go with the todo (ON DELETE CASCADE); their
+                // blobs by jobs written here, so they go only if it does.
+                let blobs = sql::attachment_keys(c, Some(key), owner_key).await?;
+                diesel::delete(todos::table.find(key)).execute(c).await?;
+                sql::delete_blobs_later(c, blobs).await?;
+                Ok(Updated::Done(()))
+            })
+            .await
         })?)
     }
 

@@ -159,8 +159,12 @@ impl UserRepository for UserStore {
         Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 sql::lock(c, ADMINS_LOCK).await?;
-                let current = users::table.find(key).select(UserRow::as_select()).first(c).await.optional()?;
-                let Some(current) = current else { return Ok(Updated::NotFound) };
+                // The user's row lock keeps uploads from adding attachments
+                // whose blobs the jobs below would miss.
+                if !sql::lock_user(c, key).await? {
+                    return Ok(Updated::NotFound);
+                }
+                let current = users::table.find(key).select(UserRow::as_select()).first(c).await?;
                 let user = current.into_user()?;
                 if !expected.allows(user.version) {
                     return Ok(Updated::Stale);
@@ -171,7 +175,9 @@ impl UserRepository for UserStore {
                 {
                     return Ok(Updated::LastAdmin);
                 }
+                let blobs = sql::attachment_keys(c, None, key).await?;
                 diesel::delete(users::table.find(key)).execute(c).await?;
+                sql::delete_blobs_later(c, blobs).await?;
                 Ok(Updated::Done(()))
             })
             .await

@@ -92,6 +92,7 @@ fn expected(rule: Rule, caller: &Caller) -> Expect {
 /// Every route, its rule, and a request that is harmless when allowed.
 fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
     let none = "01900000-0000-7000-8000-000000000000";
+    let file = ATTACHMENT;
     let reset = json!({"token": "not-a-token", "new_password": "a new passphrase here"});
     vec![
         ("GET", "/health/live".into(), Rule::Public, None),
@@ -135,6 +136,11 @@ fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
         ("GET", format!("/api/v1/todos/{none}"), Rule::Own(Scope::TodosRead), None),
         ("PATCH", format!("/api/v1/todos/{none}"), Rule::Own(Scope::TodosWrite), Some(json!({"title": "x"}))),
         ("DELETE", format!("/api/v1/todos/{none}"), Rule::Own(Scope::TodosWrite), None),
+        // Allowed callers get 415 for the uploads (a JSON body) and 404 elsewhere.
+        ("GET", format!("/api/v1/todos/{none}/attachments"), Rule::Own(Scope::TodosRead), None),
+        ("POST", format!("/api/v1/todos/{none}/attachments"), Rule::Own(Scope::TodosWrite), Some(json!({}))),
+        ("GET", format!("/api/v1/todos/{none}/attachments/{file}"), Rule::Own(Scope::TodosRead), None),
+        ("DELETE", format!("/api/v1/todos/{none}/attachments/{file}"), Rule::Own(Scope::TodosWrite), None),
         ("GET", "/api/v1/products".into(), Rule::Public, None),
         ("GET", format!("/api/v1/products/{none}"), Rule::Public, None),
         (
@@ -150,6 +156,8 @@ fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
             Some(json!({"name": "x"})),
         ),
         ("DELETE", format!("/api/v1/products/{none}"), Rule::Perm(Permission::ProductsWrite), None),
+        ("GET", format!("/api/v1/products/{none}/image"), Rule::Public, None),
+        ("PUT", format!("/api/v1/products/{none}/image"), Rule::Perm(Permission::ProductsWrite), Some(json!({}))),
         (
             "POST",
             format!("/api/v1/products/{none}/stock-adjustments"),
@@ -161,8 +169,13 @@ fn routes(user_id: &str) -> Vec<(&'static str, String, Rule, Option<Value>)> {
     ]
 }
 
+/// The attachment id in the matrix's attachment paths.
+const ATTACHMENT: &str = "01900000-0000-7000-8000-0000000000a1";
+
 fn template(path: &str, user_id: &str) -> String {
-    path.replace(user_id, "{id}").replace("01900000-0000-7000-8000-000000000000", "{id}")
+    path.replace(user_id, "{id}")
+        .replace("01900000-0000-7000-8000-000000000000", "{id}")
+        .replace(ATTACHMENT, "{attachment_id}")
 }
 
 async fn call(app: &TestApp, caller: &Caller, method: &str, path: &str, body: Option<&Value>, n: usize) -> Reply {

@@ -1,6 +1,6 @@
 //! The inward dependency rule, read from `cargo metadata`: domain depends on
 //! none of our crates; persistence, auth and the adapters to outside systems
-//! (mail, redis) on domain only; http on domain and auth; app (the
+//! (mail, redis, storage) on domain only; http on domain and auth; app (the
 //! composition root) on the adapters and never on http; api-server on app
 //! and http, never on an adapter directly.
 
@@ -38,14 +38,18 @@ fn our_dependencies() -> BTreeMap<String, BTreeSet<String>> {
 #[test]
 fn crates_depend_only_inward() {
     let deps = our_dependencies();
-    let allowed: [(&str, &[&str]); 8] = [
+    let allowed: [(&str, &[&str]); 9] = [
         ("rivet-domain", &[]),
         ("rivet-persistence", &["rivet-domain"]),
         ("rivet-auth", &["rivet-domain"]),
         ("rivet-mail", &["rivet-domain"]),
         ("rivet-redis", &["rivet-domain"]),
+        ("rivet-storage", &["rivet-domain"]),
         ("rivet-http", &["rivet-domain", "rivet-auth"]),
-        ("rivet-app", &["rivet-domain", "rivet-persistence", "rivet-auth", "rivet-mail", "rivet-redis"]),
+        (
+            "rivet-app",
+            &["rivet-domain", "rivet-persistence", "rivet-auth", "rivet-mail", "rivet-redis", "rivet-storage"],
+        ),
         ("rivet-api-server", &["rivet-domain", "rivet-app", "rivet-auth", "rivet-http"]),
     ];
     for (krate, may_use) in allowed {
@@ -54,7 +58,7 @@ fn crates_depend_only_inward() {
         let outward: Vec<&String> = actual.difference(&may_use).collect();
         assert!(outward.is_empty(), "{krate} depends outward on {outward:?}; it may use only {may_use:?}");
     }
-    assert!(deps["rivet-app"].len() == 5, "app wires every adapter: {:?}", deps["rivet-app"]);
+    assert!(deps["rivet-app"].len() == 6, "app wires every adapter: {:?}", deps["rivet-app"]);
     assert!(deps["rivet-api-server"].contains("rivet-app"), "the binary is a thin user of app");
 }
 

@@ -9,6 +9,7 @@ mod api_keys;
 mod architecture;
 mod auth;
 mod errors;
+mod files;
 mod idempotency;
 mod openapi;
 mod openapi_contract;

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const LIBRARIES: [&str; 7] = ["domain", "persistence", "auth", "http", "mail", "redis", "app"];
+const LIBRARIES: [&str; 8] = ["domain", "persistence", "auth", "http", "mail", "redis", "storage", "app"];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

@@ -225,7 +225,8 @@ async fn statistics_summarise_ones_own_todos(app: TestApp) {
         json!({"todos": {
         "total": 3, "by_status": {"pending": 2, "in_progress": 0, "done": 1},
         "by_priority": {"low": 1, "medium": 1, "high": 0, "urgent": 1},
-        "overdue": 1, "due_today": 1, "completed_last_7_days": 1, "completion_rate": 0.3333}})
+        "overdue": 1, "due_today": 1, "completed_last_7_days": 1, "completion_rate": 0.3333},
+        "storage_bytes": 0})
     );
     let by_admin = app.get(&format!("/api/v1/users/{user_id}/stats"), Some(&admin.access)).await;
     assert_eq!(by_admin.body, mine.body);

@@ -108,13 +108,13 @@ fn succeeded_jobs(metrics: &str) -> Option<u64> {
 async fn two_instances_schedule_each_purge_once_per_interval() {
     let first = rivet_e2e::TestApp::spawn(Backend::Postgres).await;
     let second = rivet_e2e::TestApp::start(first.settings.clone(), Backend::Postgres).await;
-    let four = eventually(Duration::from_secs(15), async || {
-        succeeded_jobs(&first.get("/metrics", None).await.text) == Some(4)
+    let five = eventually(Duration::from_secs(15), async || {
+        succeeded_jobs(&first.get("/metrics", None).await.text) == Some(5)
     })
     .await;
-    assert!(four.is_some(), "the four purge jobs ran: {}", first.get("/metrics", None).await.text);
+    assert!(five.is_some(), "the five purge jobs ran: {}", first.get("/metrics", None).await.text);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let text = second.get("/metrics", None).await.text;
-    assert_eq!(succeeded_jobs(&text), Some(4), "both instances scheduled them, each ran once: {text}");
+    assert_eq!(succeeded_jobs(&text), Some(5), "both instances scheduled them, each ran once: {text}");
     assert!(text.contains("rivet_jobs{state=\"dead\"} 0"), "{text}");
 }

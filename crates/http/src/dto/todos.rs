@@ -200,10 +200,14 @@ pub struct TodoStatsBody {
 #[schema(as = UserStats)]
 pub struct StatsBody {
     pub todos: TodoStatsBody,
+    /// Bytes the user's attachments take (counted against
+    /// `[storage] max_bytes_per_user`).
+    pub storage_bytes: u64,
 }
 
-impl From<TodoStats> for StatsBody {
-    fn from(s: TodoStats) -> Self {
+impl StatsBody {
+    /// A user's todo statistics and storage use.
+    pub fn new(s: TodoStats, storage_bytes: u64) -> Self {
         let status = |x: Status| s.by_status.iter().find(|(k, _)| *k == x).map_or(0, |(_, n)| *n);
         let priority = |x: Priority| s.by_priority.iter().find(|(k, _)| *k == x).map_or(0, |(_, n)| *n);
         Self {
@@ -225,6 +229,7 @@ impl From<TodoStats> for StatsBody {
                 completed_last_7_days: s.completed_last_7_days,
                 completion_rate: (s.completion_rate * 10_000.0).round() / 10_000.0,
             },
+            storage_bytes,
         }
     }
 }

@@ -36,6 +36,9 @@ pub(super) fn conflict_problem(c: Conflict) -> Problem {
         Conflict::SkuTaken => {
             Problem::new(StatusCode::CONFLICT, "sku_taken", "SKU taken", "another product already has this SKU")
         }
+        Conflict::TooManyAttachments => {
+            Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", "a todo has at most 20 attachments")
+        }
         Conflict::StockLimit => Problem::new(
             StatusCode::CONFLICT,
             "conflict",

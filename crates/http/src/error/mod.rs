@@ -7,6 +7,8 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use rivet_auth::AuthError;
 use rivet_domain::error::{BoxError, display_chain};
+use rivet_domain::files::UploadError;
+use rivet_domain::storage::StorageError;
 use rivet_domain::{Error as DomainError, ValidationErrors};
 use tracing::error;
 
@@ -81,6 +83,13 @@ pub enum ApiError {
     /// The request ran past `[server] request_timeout_secs`. → 503 `timeout`
     #[error("request timed out")]
     Timeout { after_secs: u64 },
+    /// A download `Range` outside the file. → 416 `range_not_satisfiable`
+    /// with `Content-Range: bytes */size`
+    #[error("range outside {size} bytes")]
+    RangeNotSatisfiable { size: u64 },
+    /// An upload failed. → 413, 409 `storage_quota_exceeded`, 415, 507, 503
+    #[error(transparent)]
+    Upload(#[from] UploadError),
     /// A bug or an unexpected failure. → 500 `internal`
     #[error("internal error")]
     Internal(#[source] BoxError),
@@ -116,48 +125,19 @@ impl ApiError {
                 vec![bearer_challenge(None, "")],
             ),
             Self::Auth(e) => auth_problem(e),
-            Self::Domain(e) => (
-                match e {
-                    DomainError::Validation(errors) => {
-                        let mut p = Problem::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "validation_failed",
-                            "Validation failed",
-                            errors.to_string(),
-                        );
-                        p.errors = fields(Location::Body, errors);
-                        p
-                    }
-                    DomainError::NotFound => {
-                        Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist")
-                    }
-                    DomainError::Conflict(c) => conflict_problem(*c),
-                    DomainError::LastAdmin => {
-                        Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string())
-                    }
-                    DomainError::InsufficientStock => Problem::new(
-                        StatusCode::CONFLICT,
-                        "insufficient_stock",
-                        "Insufficient stock",
-                        "the adjustment would take the stock below zero",
-                    ),
-                    DomainError::PreconditionFailed => Problem::new(
-                        StatusCode::PRECONDITION_FAILED,
-                        "precondition_failed",
-                        "Precondition failed",
-                        "the resource has changed since the version in If-Match; fetch it again",
-                    ),
-                    DomainError::InvalidToken => Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_token",
-                        "Invalid token",
-                        "the link is invalid, used or expired; ask for a new one",
-                    ),
-                    DomainError::Repo(r) => repo_problem(r),
-                    DomainError::Hashing(_) => internal_problem(),
-                },
-                none,
+            Self::Domain(e) => (domain_problem(e), none),
+            Self::RangeNotSatisfiable { size } => (
+                Problem::new(
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    "range_not_satisfiable",
+                    "Range not satisfiable",
+                    format!("the file has {size} bytes"),
+                ),
+                HeaderValue::from_str(&format!("bytes */{size}"))
+                    .map(|v| vec![(header::CONTENT_RANGE, v)])
+                    .unwrap_or_default(),
             ),
+            Self::Upload(e) => (upload_problem(e), none),
             Self::RouteNotFound => {
                 (Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no resource at this path"), none)
             }
@@ -242,6 +222,97 @@ impl ApiError {
             ),
             Self::Internal(_) => (internal_problem(), none),
         }
+    }
+}
+
+/// The problem a use case's failure is answered with.
+fn domain_problem(e: &DomainError) -> Problem {
+    match e {
+        DomainError::Validation(errors) => {
+            let mut p = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+                errors.to_string(),
+            );
+            p.errors = fields(Location::Body, errors);
+            p
+        }
+        DomainError::NotFound => {
+            Problem::new(StatusCode::NOT_FOUND, "not_found", "Not found", "the resource does not exist")
+        }
+        DomainError::Conflict(c) => conflict_problem(*c),
+        DomainError::LastAdmin => Problem::new(StatusCode::CONFLICT, "last_admin", "Last administrator", e.to_string()),
+        DomainError::InsufficientStock => Problem::new(
+            StatusCode::CONFLICT,
+            "insufficient_stock",
+            "Insufficient stock",
+            "the adjustment would take the stock below zero",
+        ),
+        DomainError::PreconditionFailed => Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            "Precondition failed",
+            "the resource has changed since the version in If-Match; fetch it again",
+        ),
+        DomainError::InvalidToken => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_token",
+            "Invalid token",
+            "the link is invalid, used or expired; ask for a new one",
+        ),
+        DomainError::Repo(r) => repo_problem(r),
+        DomainError::Hashing(_) => internal_problem(),
+    }
+}
+
+/// The problem an upload's failure is answered with.
+fn upload_problem(e: &UploadError) -> Problem {
+    match e {
+        UploadError::TooLarge { limit } => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("the file must be at most {limit} bytes"),
+        ),
+        UploadError::QuotaExceeded { limit } => Problem::new(
+            StatusCode::CONFLICT,
+            "storage_quota_exceeded",
+            "Storage quota exceeded",
+            format!("your files may take {limit} bytes together; delete some first"),
+        ),
+        UploadError::NotAnImage => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+            "the image must be PNG, JPEG or WebP (decided by its content)",
+        ),
+        UploadError::Storage(StorageError::Interrupted(_)) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            "Malformed body",
+            "the upload ended before the file part was complete",
+        ),
+        UploadError::Storage(StorageError::TooLarge { limit }) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Payload too large",
+            format!("the file must be at most {limit} bytes"),
+        ),
+        UploadError::Storage(StorageError::Full(_)) => Problem::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            "Insufficient storage",
+            "the file store is full; nothing was kept; retry later",
+        ),
+        UploadError::Storage(StorageError::Unavailable(_)) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service unavailable",
+            "the file store cannot be reached; retry later",
+        ),
+        UploadError::Storage(StorageError::NotFound | StorageError::Internal(_)) => internal_problem(),
+        UploadError::Domain(e) => domain_problem(e),
     }
 }
 

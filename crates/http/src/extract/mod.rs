@@ -11,7 +11,7 @@ mod query;
 
 pub use json::{Json, read_form};
 pub use patch::Patch;
-pub use path::path_id;
+pub use path::{path_id, path_id_named};
 pub(crate) use principal::bearer_token;
 pub use principal::{API_KEY, Authenticated, MaybePrincipal};
 pub use query::Query;

@@ -11,7 +11,7 @@ mod refine;
 
 use crate::docs;
 use crate::problem::{Problem, ProblemField};
-use crate::routes::{api_keys, auth, health, oauth, products, recovery, todos, users};
+use crate::routes::{api_keys, auth, files, health, oauth, products, recovery, todos, users};
 use conditional::ConditionalRequests;
 use refine::Refinements;
 use utoipa::Modify;
@@ -40,6 +40,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         users::list_users, users::get_user, users::update_user, users::delete_user, users::user_stats,
         todos::list, todos::create, todos::get, todos::update, todos::delete,
         products::list, products::create, products::get, products::update, products::delete, products::adjust_stock,
+        files::upload_attachment, files::list_attachments, files::download_attachment, files::detach,
+        files::set_product_image, files::product_image,
     ),
     components(schemas(Problem, ProblemField, crate::dto::sets::IdempotencyKey)),
     modifiers(&Security, &StandardErrors, &Deprecations, &Refinements, &ConditionalRequests),
@@ -203,7 +205,16 @@ impl Modify for StandardErrors {
                          (see the `RateLimit-*` headers)",
                     );
                 }
-                if op.request_body.is_some() {
+                let upload = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| matches!(b, RefOr::T(body) if body.content.contains_key("multipart/form-data")));
+                if upload {
+                    add("400", "The multipart body is broken (`malformed_body`)");
+                    add("413", "The file is larger than `[server] max_upload_bytes` (`payload_too_large`)");
+                    add("415", "The body is not `multipart/form-data` (`unsupported_media_type`)");
+                    add("507", "The file store is full (`insufficient_storage`); nothing was kept");
+                } else if op.request_body.is_some() {
                     add("400", "The body is not valid JSON (`malformed_body`)");
                     add("413", "The body is too large (`payload_too_large`)");
                     add("415", "The body is not `application/json` (`unsupported_media_type`)");

@@ -172,7 +172,8 @@ pub(crate) async fn list_users(
 )]
 pub(crate) async fn my_stats(state: web::Data<AppState>, who: Authenticated) -> Result<web::Json<StatsBody>, ApiError> {
     who.0.require_scope(Scope::TodosRead)?;
-    Ok(web::Json(state.todos.stats(who.0.user_id).await?.into()))
+    let id = who.0.user_id;
+    Ok(web::Json(StatsBody::new(state.todos.stats(id).await?, state.files.used_bytes(id).await?)))
 }
 
 #[utoipa::path(
@@ -195,7 +196,7 @@ pub(crate) async fn user_stats(
     who.0.require(Permission::UsersRead)?;
     let id = UserId(path_id(&id)?);
     state.accounts.get(id).await?;
-    Ok(web::Json(state.todos.stats(id).await?.into()))
+    Ok(web::Json(StatsBody::new(state.todos.stats(id).await?, state.files.used_bytes(id).await?)))
 }
 
 #[utoipa::path(

@@ -16,13 +16,15 @@ use super::{Conn, Db};
 use crate::error::{Error, Result};
 use crate::jobs::ClaimedRow;
 use crate::outbox::{NewJobRow, NewTokenRow};
-use crate::schema::{advisory_locks, jobs, one_time_tokens, todo_tags};
+use crate::schema::{
+    advisory_locks, attachments, jobs, one_time_tokens, product_images, products, todo_tags, todos, users,
+};
 use crate::todo_rows::TagRow;
 use crate::types::{DbTime, DbUuid};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 pub(crate) use filters::{products_matching, todos_matching, users_matching};
-use rivet_domain::jobs::{JobState, NewJob, Outbox};
+use rivet_domain::jobs::{JobState, NewJob, Outbox, Task};
 
 /// Takes the named advisory lock for the rest of the current transaction by
 /// updating its row: a row lock on PostgreSQL, the database write lock on
@@ -91,4 +93,59 @@ pub(crate) async fn insert_tags(conn: &mut Conn, rows: &[TagRow<'_>]) -> Result<
         diesel::insert_into(todo_tags::table).values(row).execute(conn).await?;
     }
     Ok(())
+}
+
+/// Enqueues the deletion of the blobs under `keys`, whose rows this
+/// transaction deletes: the blobs go only if the rows do.
+pub(crate) async fn delete_blobs_later(conn: &mut Conn, keys: Vec<String>) -> Result<()> {
+    let at = rivet_domain::time::now();
+    let jobs: Vec<NewJob> = keys.into_iter().map(|key| NewJob::new(&Task::DeleteBlob { key }, at)).collect();
+    insert_jobs(conn, &jobs).await?;
+    Ok(())
+}
+
+/// Locks the owner's todo for the rest of the transaction (a row lock on
+/// PostgreSQL, the write lock on SQLite) by an UPDATE that changes nothing,
+/// and returns its version; `None` when the owner has no such todo. Writers
+/// of a todo's attachments take it first, so they serialise per todo.
+pub(crate) async fn lock_todo(conn: &mut Conn, owner: DbUuid, todo: DbUuid) -> Result<Option<i64>> {
+    Ok(diesel::update(todos::table.filter(todos::id.eq(todo)).filter(todos::owner_id.eq(owner)))
+        .set(todos::version.eq(todos::version))
+        .returning(todos::version)
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+/// Locks a user's row the same way; `false` when there is none. Quota
+/// checks take it, so one owner's uploads serialise across todos.
+pub(crate) async fn lock_user(conn: &mut Conn, user: DbUuid) -> Result<bool> {
+    let n = diesel::update(users::table.filter(users::id.eq(user)))
+        .set(users::version.eq(users::version))
+        .execute(conn)
+        .await?;
+    Ok(n == 1)
+}
+
+/// Locks a product's row the same way, returning its version and its
+/// image's blob key.
+pub(crate) async fn lock_product(conn: &mut Conn, product: DbUuid) -> Result<Option<(i64, Option<String>)>> {
+    let version: Option<i64> = diesel::update(products::table.filter(products::id.eq(product)))
+        .set(products::version.eq(products::version))
+        .returning(products::version)
+        .get_result(conn)
+        .await
+        .optional()?;
+    let Some(version) = version else { return Ok(None) };
+    let image = product_images::table.find(product).select(product_images::blob_key).first(conn).await.optional()?;
+    Ok(Some((version, image)))
+}
+
+/// The blob keys of the attachments of one todo, or of all of one owner's.
+pub(crate) async fn attachment_keys(conn: &mut Conn, todo: Option<DbUuid>, owner: DbUuid) -> Result<Vec<String>> {
+    let mut q = attachments::table.filter(attachments::owner_id.eq(owner)).select(attachments::blob_key).into_boxed();
+    if let Some(todo) = todo {
+        q = q.filter(attachments::todo_id.eq(todo));
+    }
+    Ok(q.load(conn).await?)
 }

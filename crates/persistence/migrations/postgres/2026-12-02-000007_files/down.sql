@@ -1,0 +1,2 @@
+DROP TABLE product_images;
+DROP TABLE attachments;

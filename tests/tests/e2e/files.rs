@@ -1,0 +1,229 @@
+//! Files over HTTP on both databases, with the local store: todo attachments
+//! (owner-scoped, limits, quota, streaming downloads with ranges and tags)
+//! and product images (signatures, public caching, replacement), and that no
+//! blob outlives its row.
+
+use reqwest::Method;
+use rivet_domain::Role;
+use rivet_e2e::{FilePart, Reply, TestApp, eventually, on_both_backends};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xd9";
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn todo(app: &TestApp, token: &str) -> String {
+    let r = app.post("/api/v1/todos", &json!({"title": "With files"}), Some(token)).await;
+    assert_eq!(r.status, 201, "{r}");
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn attach(app: &TestApp, token: &str, todo: &str, name: &str, bytes: &[u8]) -> Reply {
+    let part = FilePart::file("file", name, bytes);
+    app.upload(Method::POST, &format!("/api/v1/todos/{todo}/attachments"), &part, Some(token)).await
+}
+
+/// Waits until the local store holds exactly `n` files (blob deletions run
+/// as jobs).
+async fn settles_at(app: &TestApp, n: usize) {
+    let took = eventually(Duration::from_secs(10), async || app.stored_files().len() == n).await;
+    assert!(took.is_some(), "the store should hold {n} files: {:?}", app.stored_files());
+}
+
+async fn an_attachment_round_trips_with_ranges_and_tags(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let todo = todo(&app, &t.access).await;
+    let content = b"Buy milk, eggs and bread.\n".repeat(100);
+    let up = attach(&app, &t.access, &todo, "../../shopping list.txt", &content).await;
+    assert_eq!(up.status, 201, "{up}");
+    let id = up.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/todos/{todo}/attachments/{id}");
+    assert_eq!(up.header("location"), Some(path.as_str()));
+    assert_eq!(up.body["filename"], "shopping list.txt", "no path survives");
+    assert_eq!(up.body["content_type"], "text/plain; charset=utf-8");
+    assert_eq!(up.body["size_bytes"], content.len());
+    assert_eq!(up.body["sha256"], hex_sha256(&content));
+
+    let list = app.get(&format!("/api/v1/todos/{todo}/attachments"), Some(&t.access)).await;
+    assert_eq!((list.status, list.body["items"].as_array().map(Vec::len)), (200, Some(1)), "{list}");
+    assert_eq!(list.body["items"][0], up.body);
+
+    let whole = app.get(&path, Some(&t.access)).await;
+    assert_eq!(whole.status, 200, "{whole}");
+    assert_eq!(whole.text.as_bytes(), content.as_slice());
+    let etag = format!("\"{}\"", hex_sha256(&content));
+    assert_eq!(whole.header("etag"), Some(etag.as_str()));
+    assert_eq!(whole.header("content-length"), Some(content.len().to_string().as_str()));
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    assert_eq!(whole.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(whole.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        whole.header("content-disposition"),
+        Some("attachment; filename=\"shopping list.txt\"; filename*=UTF-8''shopping%20list.txt")
+    );
+
+    let part = app.send(app.request(Method::GET, &path, Some(&t.access)).header("range", "bytes=4-7")).await;
+    assert_eq!((part.status, part.text.as_str()), (206, "milk"), "{part}");
+    assert_eq!(part.header("content-range"), Some(format!("bytes 4-7/{}", content.len()).as_str()));
+    let beyond = app.send(app.request(Method::GET, &path, Some(&t.access)).header("range", "bytes=99999-")).await;
+    assert_eq!((beyond.status, beyond.code()), (416, "range_not_satisfiable"), "{beyond}");
+    assert_eq!(beyond.header("content-range"), Some(format!("bytes */{}", content.len()).as_str()));
+    let same = app.send(app.request(Method::GET, &path, Some(&t.access)).header("if-none-match", &etag)).await;
+    assert_eq!((same.status, same.text.as_str()), (304, ""));
+
+    let stats = app.get("/api/v1/users/me/stats", Some(&t.access)).await;
+    assert_eq!(stats.body["storage_bytes"], content.len(), "{stats}");
+    assert_eq!(app.stored_files().len(), 1);
+
+    assert_eq!(app.delete(&path, Some(&t.access)).await.status, 204);
+    assert_eq!(app.get(&path, Some(&t.access)).await.status, 404);
+    assert_eq!(app.delete(&path, Some(&t.access)).await.status, 404);
+    let stats = app.get("/api/v1/users/me/stats", Some(&t.access)).await;
+    assert_eq!(stats.body["storage_bytes"], 0);
+    settles_at(&app, 0).await;
+}
+
+async fn another_users_attachments_are_not_found(app: TestApp) {
+    let (_, ada) = app.signed_in_user("ada@example.com").await;
+    let (_, bob) = app.signed_in_user("bob@example.com").await;
+    let todo = todo(&app, &ada.access).await;
+    let up = attach(&app, &ada.access, &todo, "secret.txt", b"mine").await;
+    let path = format!("/api/v1/todos/{todo}/attachments/{}", up.body["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, Some(&bob.access)).await.status, 404);
+    assert_eq!(app.delete(&path, Some(&bob.access)).await.status, 404);
+    assert_eq!(app.get(&format!("/api/v1/todos/{todo}/attachments"), Some(&bob.access)).await.status, 404);
+    let theirs = attach(&app, &bob.access, &todo, "intruder.txt", b"not yours").await;
+    assert_eq!((theirs.status, theirs.code()), (404, "not_found"), "{theirs}");
+    assert_eq!(app.get(&path, None).await.status, 401);
+    assert_eq!(app.get(&path, Some(&ada.access)).await.status, 200, "the owner still has it");
+    assert_eq!(app.stored_files().len(), 1, "the refused upload left nothing");
+}
+
+async fn bad_uploads_are_refused_and_leave_nothing(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let todo = todo(&app, &t.access).await;
+    let url = format!("/api/v1/todos/{todo}/attachments");
+    let json = app.post(&url, &json!({"file": "x"}), Some(&t.access)).await;
+    assert_eq!((json.status, json.code()), (415, "unsupported_media_type"), "{json}");
+    let wrong = app.upload(Method::POST, &url, &FilePart::file("document", "a.txt", b"x"), Some(&t.access)).await;
+    assert_eq!((wrong.status, wrong.code()), (422, "validation_failed"), "{wrong}");
+    assert_eq!(wrong.body["errors"][0]["field"], "file");
+    let empty = attach(&app, &t.access, &todo, "empty.txt", b"").await;
+    assert_eq!((empty.status, empty.code()), (422, "validation_failed"), "{empty}");
+    let not_a_file = FilePart { filename: None, ..FilePart::file("file", "", b"just text") };
+    let plain = app.upload(Method::POST, &url, &not_a_file, Some(&t.access)).await;
+    assert_eq!((plain.status, plain.code()), (422, "validation_failed"), "{plain}");
+    let huge = attach(&app, &t.access, &todo, "big.bin", &vec![7u8; 5 * 1024 * 1024 + 1]).await;
+    assert_eq!((huge.status, huge.code()), (413, "payload_too_large"), "{huge}");
+    let html = attach(&app, &t.access, &todo, "page.html", b"<html><script>alert(1)</script></html>").await;
+    assert_eq!(html.body["content_type"], "text/plain; charset=utf-8", "markup is never served as a page");
+    let list = app.get(&url, Some(&t.access)).await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1), "only the HTML file was kept: {list}");
+    settles_at(&app, 1).await;
+}
+
+async fn quota_and_count_limits_hold(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let (a, b) = (todo(&app, &t.access).await, todo(&app, &t.access).await);
+    assert_eq!(attach(&app, &t.access, &a, "one.bin", &[1u8; 2000]).await.status, 201);
+    let over = attach(&app, &t.access, &b, "two.bin", &[2u8; 1500]).await;
+    assert_eq!((over.status, over.code()), (409, "storage_quota_exceeded"), "{over}");
+    assert_eq!(attach(&app, &t.access, &b, "fits.bin", &[3u8; 1000]).await.status, 201, "exactly the quota");
+    let full = attach(&app, &t.access, &b, "more.bin", &[4u8; 1]).await;
+    assert_eq!((full.status, full.code()), (409, "storage_quota_exceeded"), "{full}");
+    settles_at(&app, 2).await;
+}
+
+async fn a_todo_takes_at_most_twenty_attachments(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let todo = todo(&app, &t.access).await;
+    for i in 0..20 {
+        let r = attach(&app, &t.access, &todo, &format!("f{i}.txt"), b"x").await;
+        assert_eq!(r.status, 201, "attachment {i}: {r}");
+    }
+    let extra = attach(&app, &t.access, &todo, "f20.txt", b"x").await;
+    assert_eq!((extra.status, extra.code()), (409, "conflict"), "{extra}");
+    settles_at(&app, 20).await;
+}
+
+async fn deleting_a_todo_or_its_owner_removes_the_blobs(app: TestApp) {
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let (a, b) = (todo(&app, &t.access).await, todo(&app, &t.access).await);
+    for (todo, name) in [(&a, "a1"), (&a, "a2"), (&b, "b1")] {
+        assert_eq!(attach(&app, &t.access, todo, name, name.as_bytes()).await.status, 201);
+    }
+    assert_eq!(app.delete(&format!("/api/v1/todos/{a}"), Some(&t.access)).await.status, 204);
+    settles_at(&app, 1).await;
+    let me = app.send(app.request(Method::DELETE, "/api/v1/users/me", Some(&t.access))).await;
+    assert_eq!(me.status, 204, "{me}");
+    settles_at(&app, 0).await;
+}
+
+async fn product_images_are_checked_public_and_replaced(app: TestApp) {
+    let (_, m) = app.signed_in_as("manager@example.com", Role::Manager).await;
+    let body = json!({"sku": "IMG-1", "name": "Pictured", "price_cents": 100, "currency": "EUR", "category": "art"});
+    let product = app.post("/api/v1/products", &body, Some(&m.access)).await;
+    let id = product.body["id"].as_str().unwrap().to_owned();
+    let url = format!("/api/v1/products/{id}/image");
+    assert_eq!(app.get(&url, None).await.status, 404, "no image yet");
+
+    let set = app.upload(Method::PUT, &url, &FilePart::file("image", "cat.png", PNG), Some(&m.access)).await;
+    assert_eq!(set.status, 200, "{set}");
+    let image_url = set.body["image_url"].as_str().unwrap().to_owned();
+    assert!(image_url.starts_with(&format!("{url}?v=")), "{image_url}");
+    assert_eq!(set.body["version"], product.body["version"].as_i64().unwrap() + 1);
+    let got = app.get(&image_url, None).await;
+    assert_eq!((got.status, got.header("content-type")), (200, Some("image/png")), "{got}");
+    assert_eq!(got.header("cache-control"), Some("public, max-age=3600"));
+    let etag = format!("\"{}\"", hex_sha256(PNG));
+    assert_eq!(got.header("etag"), Some(etag.as_str()));
+    let same = app.send(app.request(Method::GET, &url, None).header("if-none-match", &etag)).await;
+    assert_eq!(same.status, 304);
+    assert_eq!(app.get(&format!("/api/v1/products/{id}"), None).await.body["image_url"], image_url.as_str());
+
+    let text = FilePart { content_type: "image/png", ..FilePart::file("image", "fake.png", b"<svg xmlns=\"x\"/>") };
+    let fake = app.upload(Method::PUT, &url, &text, Some(&m.access)).await;
+    assert_eq!((fake.status, fake.code()), (415, "unsupported_media_type"), "{fake}");
+    let (_, user) = app.signed_in_user("ada@example.com").await;
+    let denied = app.upload(Method::PUT, &url, &FilePart::file("image", "x.png", PNG), Some(&user.access)).await;
+    assert_eq!(denied.status, 403, "{denied}");
+
+    let jpeg = app.upload(Method::PUT, &url, &FilePart::file("image", "cat.jpg", JPEG), Some(&m.access)).await;
+    assert_eq!(jpeg.status, 200, "{jpeg}");
+    assert_eq!(app.get(&url, None).await.header("content-type"), Some("image/jpeg"));
+    settles_at(&app, 1).await;
+    assert_eq!(app.delete(&format!("/api/v1/products/{id}"), Some(&m.access)).await.status, 204);
+    settles_at(&app, 0).await;
+}
+
+on_both_backends!(
+    an_attachment_round_trips_with_ranges_and_tags,
+    another_users_attachments_are_not_found,
+    bad_uploads_are_refused_and_leave_nothing,
+    a_todo_takes_at_most_twenty_attachments,
+    deleting_a_todo_or_its_owner_removes_the_blobs,
+    product_images_are_checked_public_and_replaced,
+);
+
+mod quota {
+    use super::*;
+
+    async fn small_quota(backend: rivet_e2e::Backend) -> TestApp {
+        TestApp::spawn_with(backend, |s| s.storage.max_bytes_per_user = 3000).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        quota_and_count_limits_hold(small_quota(rivet_e2e::Backend::Sqlite).await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        quota_and_count_limits_hold(small_quota(rivet_e2e::Backend::Postgres).await).await;
+    }
+}
