@@ -93,6 +93,8 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as received (`text` is its lossy UTF-8 reading).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -164,9 +166,10 @@ impl TestApp {
         let res = build.send().await.expect("the request reaches the server");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let text = res.text().await.expect("the body is readable");
+        let bytes = res.bytes().await.expect("the body is readable").to_vec();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        Reply { status, headers, body, text, bytes }
     }
 
     /// A request builder for `method` on `path`, with a bearer token when given.

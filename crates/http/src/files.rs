@@ -45,8 +45,9 @@ fn multipart_failure(e: &actix_multipart::MultipartError) -> ApiError {
 ///
 /// # Errors
 /// 415 when the body is not `multipart/form-data`; 422 when there is no
-/// part `name` or it is not a file; 400 when the body is broken; 413 when
-/// the fields before it are larger than 64 KiB.
+/// part `name`, it is not a file, or a file comes in a part of another name;
+/// 400 when the body is broken; 413 when the plain fields before it are
+/// larger than 64 KiB.
 pub async fn file_part(headers: &HeaderMap, mut form: Multipart, name: &str) -> Result<FilePart, ApiError> {
     let multipart = headers
         .get(CONTENT_TYPE)
@@ -62,11 +63,15 @@ pub async fn file_part(headers: &HeaderMap, mut form: Multipart, name: &str) -> 
             Some(Err(e)) => return Err(multipart_failure(&e)),
             None => return Err(missing(name, "required", "a file part with this name is required")),
         };
+        let filename = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned);
         if field.name() == Some(name) {
-            let Some(filename) = field.content_disposition().and_then(|d| d.get_filename()).map(str::to_owned) else {
+            let Some(filename) = filename else {
                 return Err(missing(name, "not_a_file", "must be a file part (with a filename)"));
             };
             return Ok(FilePart { filename, field, _form: form });
+        }
+        if filename.is_some() {
+            return Err(missing(name, "required", "the file must be sent in the part with this name"));
         }
         while let Some(chunk) = field.next().await {
             skipped += chunk.map_err(|e| multipart_failure(&e))?.len();

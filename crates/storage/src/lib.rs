@@ -217,3 +217,30 @@ impl BlobStore for ObjectStorage {
         Ok(metas.iter().filter_map(|m| Some((BlobKey::parse(m.location.as_ref())?, meta(m)))).collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generic(kind: std::io::ErrorKind) -> object_store::Error {
+        object_store::Error::Generic { store: "test", source: Box::new(std::io::Error::from(kind)) }
+    }
+
+    #[test]
+    fn a_full_disk_or_quota_is_full_wherever_it_happens() {
+        for remote in [false, true] {
+            for kind in [std::io::ErrorKind::StorageFull, std::io::ErrorKind::QuotaExceeded] {
+                assert!(matches!(classify(remote, generic(kind)), StorageError::Full(_)), "{kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn other_failures_are_retryable_only_across_a_network() {
+        let denied = || generic(std::io::ErrorKind::PermissionDenied);
+        assert!(matches!(classify(false, denied()), StorageError::Internal(_)));
+        assert!(matches!(classify(true, denied()), StorageError::Unavailable(_)));
+        let missing = object_store::Error::NotFound { path: "x".into(), source: "gone".into() };
+        assert!(matches!(classify(true, missing), StorageError::NotFound));
+    }
+}

@@ -1,7 +1,8 @@
 //! Files over HTTP on both databases, with the local store: todo attachments
 //! (owner-scoped, limits, quota, streaming downloads with ranges and tags)
 //! and product images (signatures, public caching, replacement), and that no
-//! blob outlives its row.
+//! blob outlives its row; then the same flows on an S3 bucket (a real moto
+//! server) shared by two instances.
 
 use reqwest::Method;
 use rivet_domain::Role;
@@ -55,7 +56,7 @@ async fn an_attachment_round_trips_with_ranges_and_tags(app: TestApp) {
 
     let whole = app.get(&path, Some(&t.access)).await;
     assert_eq!(whole.status, 200, "{whole}");
-    assert_eq!(whole.text.as_bytes(), content.as_slice());
+    assert_eq!(whole.bytes, content);
     let etag = format!("\"{}\"", hex_sha256(&content));
     assert_eq!(whole.header("etag"), Some(etag.as_str()));
     assert_eq!(whole.header("content-length"), Some(content.len().to_string().as_str()));
@@ -113,6 +114,9 @@ async fn bad_uploads_are_refused_and_leave_nothing(app: TestApp) {
     let wrong = app.upload(Method::POST, &url, &FilePart::file("document", "a.txt", b"x"), Some(&t.access)).await;
     assert_eq!((wrong.status, wrong.code()), (422, "validation_failed"), "{wrong}");
     assert_eq!(wrong.body["errors"][0]["field"], "file");
+    let big_wrong = vec![1u8; 200 * 1024];
+    let misnamed = app.upload(Method::POST, &url, &FilePart::file("other", "b.bin", &big_wrong), Some(&t.access)).await;
+    assert_eq!((misnamed.status, misnamed.code()), (422, "validation_failed"), "a large misnamed file: {misnamed}");
     let empty = attach(&app, &t.access, &todo, "empty.txt", b"").await;
     assert_eq!((empty.status, empty.code()), (422, "validation_failed"), "{empty}");
     let not_a_file = FilePart { filename: None, ..FilePart::file("file", "", b"just text") };
@@ -227,3 +231,126 @@ mod quota {
         quota_and_count_limits_hold(small_quota(rivet_e2e::Backend::Postgres).await).await;
     }
 }
+
+mod s3 {
+    use super::*;
+    use rivet_app::settings::{Secret, StorageBackend};
+    use rivet_domain::storage::{BlobKind, BlobStore};
+    use rivet_e2e::Backend;
+    use rivet_storage::ObjectStorage;
+    use rivet_storage::testing::Moto;
+
+    async fn blobs(store: &ObjectStorage) -> usize {
+        let mut n = 0;
+        for kind in BlobKind::ALL {
+            n += store.list(kind).await.unwrap().len();
+        }
+        n
+    }
+
+    async fn bucket_settles_at(store: &ObjectStorage, n: usize) {
+        let took = eventually(Duration::from_secs(10), async || blobs(store).await == n).await;
+        assert!(took.is_some(), "the bucket should hold {n} blobs, not {}", blobs(store).await);
+    }
+
+    /// Two instances on one database and one bucket: what one stores, the
+    /// other serves; what one deletes leaves the bucket.
+    async fn two_instances_share_one_bucket(backend: Backend) {
+        let moto = Moto::start();
+        moto.create_bucket("rivet-e2e");
+        let options = moto.options("rivet-e2e");
+        let first = TestApp::spawn_with(backend, |s| {
+            s.storage.backend = StorageBackend::S3;
+            s.storage.bucket = options.bucket.clone();
+            s.storage.endpoint = options.endpoint.clone().unwrap();
+            s.storage.region = options.region.clone().unwrap();
+            s.storage.access_key_id = options.access_key_id.clone().unwrap();
+            s.storage.secret_access_key = Secret::new(options.secret_access_key.clone().unwrap());
+            s.storage.path_style = true;
+        })
+        .await;
+        let second = TestApp::start(first.settings.clone(), backend).await;
+        let bucket = ObjectStorage::s3(&options).unwrap();
+
+        let (_, m) = first.signed_in_as("manager@example.com", Role::Manager).await;
+        let body = json!({"sku": "S3-1", "name": "Shared", "price_cents": 100, "currency": "EUR", "category": "art"});
+        let id = first.post("/api/v1/products", &body, Some(&m.access)).await.body["id"].as_str().unwrap().to_owned();
+        let url = format!("/api/v1/products/{id}/image");
+        let set = first.upload(Method::PUT, &url, &FilePart::file("image", "p.png", PNG), Some(&m.access)).await;
+        assert_eq!(set.status, 200, "{set}");
+        let served = second.get(&url, None).await;
+        assert_eq!((served.status, served.header("content-type")), (200, Some("image/png")), "{served}");
+        assert_eq!(served.bytes, PNG, "the other instance serves the same bytes");
+
+        let (_, t) = second.signed_in_user("ada@example.com").await;
+        let todo = todo(&second, &t.access).await;
+        let content: Vec<u8> = (0..6 * 1024 * 1024).map(|i| (i % 253) as u8).collect();
+        let too_big = attach(&second, &t.access, &todo, "big.bin", &content).await;
+        assert_eq!((too_big.status, too_big.code()), (413, "payload_too_large"), "{too_big}");
+        let file = &content[..3 * 1024 * 1024];
+        let up = attach(&second, &t.access, &todo, "data.bin", file).await;
+        assert_eq!(up.status, 201, "{up}");
+        let path = format!("/api/v1/todos/{todo}/attachments/{}", up.body["id"].as_str().unwrap());
+        let whole = first.get(&path, Some(&t.access)).await;
+        assert_eq!((whole.status, whole.bytes.len()), (200, file.len()), "{whole}");
+        assert_eq!(hex_sha256(&whole.bytes), up.body["sha256"].as_str().unwrap(), "the bytes read are those written");
+        let range = first.send(first.request(Method::GET, &path, Some(&t.access)).header("range", "bytes=10-19")).await;
+        assert_eq!((range.status, range.bytes.as_slice()), (206, &file[10..20]), "{range}");
+        bucket_settles_at(&bucket, 2).await;
+
+        assert_eq!(first.delete(&path, Some(&t.access)).await.status, 204);
+        assert_eq!(first.delete(&format!("/api/v1/products/{id}"), Some(&m.access)).await.status, 204);
+        bucket_settles_at(&bucket, 0).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        two_instances_share_one_bucket(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        two_instances_share_one_bucket(Backend::Postgres).await;
+    }
+}
+
+/// A blob with no row (an upload cut off between its blob and its row) is
+/// removed by the sweep once it is an hour old; younger orphans and every
+/// blob a row refers to stay.
+async fn the_sweep_removes_only_old_orphans(app: TestApp) {
+    use rivet_domain::storage::{BlobKey, BlobKind, BlobStore};
+    let (_, t) = app.signed_in_user("ada@example.com").await;
+    let todo = todo(&app, &t.access).await;
+    let kept = attach(&app, &t.access, &todo, "kept.txt", b"referenced").await;
+    assert_eq!(kept.status, 201, "{kept}");
+    let store = rivet_storage::ObjectStorage::local(&app.settings.storage.dir).unwrap();
+    let mut orphans = Vec::new();
+    for _ in 0..2 {
+        let key = BlobKey::generate(BlobKind::Attachment);
+        let body = Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"lost"))]));
+        store.put(&key, body).await.unwrap();
+        orphans.push(key);
+    }
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 3600);
+    let age = |key: &BlobKey| {
+        let file = std::fs::File::options().write(true).open(app.settings.storage.dir.join(key.as_str())).unwrap();
+        file.set_modified(two_hours_ago).unwrap();
+    };
+    // The referenced blob and one orphan are old; the other orphan is fresh.
+    let referenced = store.list(BlobKind::Attachment).await.unwrap();
+    for (key, _) in &referenced {
+        if key != &orphans[1] {
+            age(key);
+        }
+    }
+    let services = rivet_app::Services::build(&app.settings).await.unwrap();
+    assert_eq!(services.tasks.sweep_orphans().await.unwrap(), 1, "one old orphan");
+    let left: Vec<BlobKey> = store.list(BlobKind::Attachment).await.unwrap().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(!left.contains(&orphans[0]) && left.contains(&orphans[1]));
+    let path = format!("/api/v1/todos/{todo}/attachments/{}", kept.body["id"].as_str().unwrap());
+    assert_eq!(app.get(&path, Some(&t.access)).await.bytes, b"referenced", "the old referenced blob stays");
+    services.db.close();
+}
+
+on_both_backends!(the_sweep_removes_only_old_orphans);

@@ -332,3 +332,29 @@ impl ResponseError for ApiError {
         problem.into_response(headers)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rivet_domain::files::UploadError;
+    use rivet_domain::storage::StorageError;
+
+    #[test]
+    fn upload_failures_have_their_own_statuses() {
+        let cases: [(UploadError, u16, &str); 6] = [
+            (UploadError::TooLarge { limit: 5 }, 413, "payload_too_large"),
+            (UploadError::QuotaExceeded { limit: 5 }, 409, "storage_quota_exceeded"),
+            (UploadError::NotAnImage, 415, "unsupported_media_type"),
+            (UploadError::Storage(StorageError::Full("disk full".into())), 507, "insufficient_storage"),
+            (UploadError::Storage(StorageError::Unavailable("no route".into())), 503, "service_unavailable"),
+            (UploadError::Storage(StorageError::Interrupted("reset".into())), 400, "malformed_body"),
+        ];
+        for (e, status, code) in cases {
+            let problem = upload_problem(&e);
+            assert_eq!((problem.status, problem.code), (status, code), "{e:?}");
+        }
+        let res = ApiError::Upload(UploadError::Storage(StorageError::Unavailable("down".into()))).error_response();
+        let retry = res.headers().get(header::RETRY_AFTER).and_then(|v| v.to_str().ok());
+        assert_eq!((res.status().as_u16(), retry), (503, Some("5")), "a 503 says when to retry");
+    }
+}

@@ -7,8 +7,8 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_persistence::schema::{
-    advisory_locks, api_keys, idempotency_keys, jobs, one_time_tokens, products, refresh_tokens, sessions,
-    stock_adjustments, todo_tags, todos, users,
+    advisory_locks, api_keys, attachments, idempotency_keys, jobs, one_time_tokens, product_images, products,
+    refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
 };
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
@@ -37,6 +37,8 @@ fn declared() -> Tables {
         ("api_keys".into(), columns(api_keys::table.select(api_keys::all_columns))),
         ("jobs".into(), columns(jobs::table.select(jobs::all_columns))),
         ("one_time_tokens".into(), columns(one_time_tokens::table.select(one_time_tokens::all_columns))),
+        ("attachments".into(), columns(attachments::table.select(attachments::all_columns))),
+        ("product_images".into(), columns(product_images::table.select(product_images::all_columns))),
     ])
 }
 
