@@ -37,5 +37,5 @@ pub use error::{Error, Result};
 /// queue gauges.
 pub use rivet_persistence::{Database, JobStore};
 pub use settings::{RunEnv, Settings, SettingsError, Sources};
-pub use wiring::{Services, db_options, migrate, shared_rate_counter, signing_material};
+pub use wiring::{Services, blob_store, db_options, migrate, shared_rate_counter, signing_material};
 pub use worker::{Worker, WorkerOptions};

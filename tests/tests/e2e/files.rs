@@ -1,12 +1,15 @@
-//! Files over HTTP on both databases, with the local store: todo attachments
-//! (owner-scoped, limits, quota, streaming downloads with ranges and tags)
-//! and product images (signatures, public caching, replacement), and that no
-//! blob outlives its row; then the same flows on an S3 bucket (a real moto
-//! server) shared by two instances.
+//! Files over HTTP on both databases and both stores (a local directory, and
+//! an S3 bucket on a real moto server): todo attachments (owner-scoped,
+//! limits, quota, streaming downloads with ranges and tags) and product
+//! images (signatures, public caching, replacement), and that no blob
+//! outlives its row; then one bucket shared by two instances, and the sweep.
 
 use reqwest::Method;
+use rivet_app::settings::{Secret, Settings, StorageBackend};
 use rivet_domain::Role;
-use rivet_e2e::{FilePart, Reply, TestApp, eventually, on_both_backends};
+use rivet_domain::storage::{BlobKind, BlobStore};
+use rivet_e2e::{Backend, FilePart, Reply, TestApp, eventually, on_both_backends};
+use rivet_storage::testing::Moto;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -29,11 +32,90 @@ async fn attach(app: &TestApp, token: &str, todo: &str, name: &str, bytes: &[u8]
     app.upload(Method::POST, &format!("/api/v1/todos/{todo}/attachments"), &part, Some(token)).await
 }
 
-/// Waits until the local store holds exactly `n` files (blob deletions run
-/// as jobs).
+/// How many blobs the app's store holds: every file under the local
+/// directory (staging files included), or every object in the bucket.
+async fn blob_count(app: &TestApp) -> usize {
+    match app.settings.storage.backend {
+        StorageBackend::Local => app.stored_files().len(),
+        StorageBackend::S3 => {
+            let store = rivet_app::blob_store(&app.settings).unwrap();
+            let mut n = 0;
+            for kind in BlobKind::ALL {
+                n += store.list(kind).await.unwrap().len();
+            }
+            n
+        }
+    }
+}
+
+/// Waits until the store holds exactly `n` blobs (deletions run as jobs).
 async fn settles_at(app: &TestApp, n: usize) {
-    let took = eventually(Duration::from_secs(10), async || app.stored_files().len() == n).await;
-    assert!(took.is_some(), "the store should hold {n} files: {:?}", app.stored_files());
+    let took = eventually(Duration::from_secs(10), async || blob_count(app).await == n).await;
+    assert!(took.is_some(), "the store should hold {n} blobs, not {}", blob_count(app).await);
+}
+
+/// Points `settings` at a fresh bucket on `moto`.
+fn on_s3(settings: &mut Settings, moto: &Moto) {
+    let options = moto.options("rivet-e2e");
+    settings.storage.backend = StorageBackend::S3;
+    settings.storage.bucket = options.bucket;
+    settings.storage.endpoint = options.endpoint.unwrap_or_default();
+    settings.storage.region = options.region.unwrap_or_default();
+    settings.storage.access_key_id = options.access_key_id.unwrap_or_default();
+    settings.storage.secret_access_key = Secret::new(options.secret_access_key.unwrap_or_default());
+    settings.storage.path_style = true;
+}
+
+/// A moto server with the e2e bucket.
+fn moto_bucket() -> Moto {
+    let moto = Moto::start();
+    moto.create_bucket("rivet-e2e");
+    moto
+}
+
+fn unchanged(_: &mut Settings) {}
+
+fn small_quota(settings: &mut Settings) {
+    settings.storage.max_bytes_per_user = 3000;
+}
+
+/// Runs each body four times: on SQLite and PostgreSQL, each with the local
+/// store and with an S3 bucket (a moto server of its own), after `$tweak`
+/// adjusts the settings.
+macro_rules! on_every_store {
+    ($tweak:path => $($name:ident),+ $(,)?) => {$(
+        mod $name {
+            use super::*;
+            async fn run(backend: Backend, s3: bool) {
+                let moto = s3.then(moto_bucket);
+                let app = TestApp::spawn_with(backend, |s| {
+                    $tweak(s);
+                    if let Some(moto) = &moto {
+                        on_s3(s, moto);
+                    }
+                })
+                .await;
+                super::$name(app).await;
+                drop(moto);
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_local() {
+                run(Backend::Sqlite, false).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_local() {
+                run(Backend::Postgres, false).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_s3() {
+                run(Backend::Sqlite, true).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() {
+                run(Backend::Postgres, true).await;
+            }
+        }
+    )+};
 }
 
 async fn an_attachment_round_trips_with_ranges_and_tags(app: TestApp) {
@@ -79,7 +161,7 @@ async fn an_attachment_round_trips_with_ranges_and_tags(app: TestApp) {
 
     let stats = app.get("/api/v1/users/me/stats", Some(&t.access)).await;
     assert_eq!(stats.body["storage_bytes"], content.len(), "{stats}");
-    assert_eq!(app.stored_files().len(), 1);
+    assert_eq!(blob_count(&app).await, 1);
 
     assert_eq!(app.delete(&path, Some(&t.access)).await.status, 204);
     assert_eq!(app.get(&path, Some(&t.access)).await.status, 404);
@@ -102,7 +184,7 @@ async fn another_users_attachments_are_not_found(app: TestApp) {
     assert_eq!((theirs.status, theirs.code()), (404, "not_found"), "{theirs}");
     assert_eq!(app.get(&path, None).await.status, 401);
     assert_eq!(app.get(&path, Some(&ada.access)).await.status, 200, "the owner still has it");
-    assert_eq!(app.stored_files().len(), 1, "the refused upload left nothing");
+    assert_eq!(blob_count(&app).await, 1, "the refused upload left nothing");
 }
 
 async fn bad_uploads_are_refused_and_leave_nothing(app: TestApp) {
@@ -205,7 +287,7 @@ async fn product_images_are_checked_public_and_replaced(app: TestApp) {
     settles_at(&app, 0).await;
 }
 
-on_both_backends!(
+on_every_store!(unchanged =>
     an_attachment_round_trips_with_ranges_and_tags,
     another_users_attachments_are_not_found,
     bad_uploads_are_refused_and_leave_nothing,
@@ -213,32 +295,11 @@ on_both_backends!(
     deleting_a_todo_or_its_owner_removes_the_blobs,
     product_images_are_checked_public_and_replaced,
 );
+on_every_store!(small_quota => quota_and_count_limits_hold);
 
-mod quota {
+mod shared_bucket {
     use super::*;
-
-    async fn small_quota(backend: rivet_e2e::Backend) -> TestApp {
-        TestApp::spawn_with(backend, |s| s.storage.max_bytes_per_user = 3000).await
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        quota_and_count_limits_hold(small_quota(rivet_e2e::Backend::Sqlite).await).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        quota_and_count_limits_hold(small_quota(rivet_e2e::Backend::Postgres).await).await;
-    }
-}
-
-mod s3 {
-    use super::*;
-    use rivet_app::settings::{Secret, StorageBackend};
-    use rivet_domain::storage::{BlobKind, BlobStore};
-    use rivet_e2e::Backend;
     use rivet_storage::ObjectStorage;
-    use rivet_storage::testing::Moto;
 
     async fn blobs(store: &ObjectStorage) -> usize {
         let mut n = 0;
@@ -256,19 +317,9 @@ mod s3 {
     /// Two instances on one database and one bucket: what one stores, the
     /// other serves; what one deletes leaves the bucket.
     async fn two_instances_share_one_bucket(backend: Backend) {
-        let moto = Moto::start();
-        moto.create_bucket("rivet-e2e");
+        let moto = moto_bucket();
         let options = moto.options("rivet-e2e");
-        let first = TestApp::spawn_with(backend, |s| {
-            s.storage.backend = StorageBackend::S3;
-            s.storage.bucket = options.bucket.clone();
-            s.storage.endpoint = options.endpoint.clone().unwrap();
-            s.storage.region = options.region.clone().unwrap();
-            s.storage.access_key_id = options.access_key_id.clone().unwrap();
-            s.storage.secret_access_key = Secret::new(options.secret_access_key.clone().unwrap());
-            s.storage.path_style = true;
-        })
-        .await;
+        let first = TestApp::spawn_with(backend, |s| on_s3(s, &moto)).await;
         let second = TestApp::start(first.settings.clone(), backend).await;
         let bucket = ObjectStorage::s3(&options).unwrap();
 
@@ -318,7 +369,7 @@ mod s3 {
 /// removed by the sweep once it is an hour old; younger orphans and every
 /// blob a row refers to stay.
 async fn the_sweep_removes_only_old_orphans(app: TestApp) {
-    use rivet_domain::storage::{BlobKey, BlobKind, BlobStore};
+    use rivet_domain::storage::BlobKey;
     let (_, t) = app.signed_in_user("ada@example.com").await;
     let todo = todo(&app, &t.access).await;
     let kept = attach(&app, &t.access, &todo, "kept.txt", b"referenced").await;
