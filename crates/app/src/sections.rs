@@ -1,6 +1,6 @@
 //! The configuration sections of background work, email and traffic
-//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`), and file
-//! storage (`[storage]`).
+//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`), file storage
+//! (`[storage]`) and the event log (`[events]`).
 
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -110,4 +110,11 @@ pub struct StorageSettings {
     pub path_style: bool,
     /// What one user's attachments may take together.
     pub max_bytes_per_user: u64,
+}
+
+/// `[events]`: the durable event log.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct EventSettings {
+    /// How long events are kept for streams to resume from.
+    pub retention_hours: u32,
 }

@@ -10,8 +10,8 @@
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
 pub use crate::sections::{
-    CorsSettings, EmailSettings, EmailTransport, JobSettings, RateLimitBackend, RateLimitSettings, StorageBackend,
-    StorageSettings,
+    CorsSettings, EmailSettings, EmailTransport, EventSettings, JobSettings, RateLimitBackend, RateLimitSettings,
+    StorageBackend, StorageSettings,
 };
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
@@ -157,6 +157,7 @@ pub struct Settings {
     #[serde(default)]
     pub cors: CorsSettings,
     pub storage: StorageSettings,
+    pub events: EventSettings,
     /// Keys present in the sources that this version does not know.
     #[serde(skip)]
     pub unknown_keys: Vec<String>,
@@ -327,6 +328,9 @@ impl Settings {
         }
         if self.server.max_upload_bytes == 0 || self.storage.max_bytes_per_user == 0 {
             return invalid("server.max_upload_bytes and storage.max_bytes_per_user must be positive");
+        }
+        if self.events.retention_hours == 0 {
+            return invalid("events.retention_hours must be positive");
         }
         if self.storage.backend == StorageBackend::S3 && self.storage.bucket.is_empty() {
             return invalid("storage.bucket is required with storage.backend = \"s3\"");

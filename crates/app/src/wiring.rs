@@ -20,8 +20,8 @@ use rivet_domain::product::Products;
 use rivet_domain::storage::BlobStore;
 use rivet_domain::todo::Todos;
 use rivet_persistence::{
-    ApiKeyStore, Database, DbOptions, FileStore, IdempotencyRecords, JobStore, OneTimeTokenStore, ProductStore,
-    SessionStore, TodoStore, UserStore,
+    ApiKeyStore, Database, DbOptions, EventStore, FileStore, IdempotencyRecords, JobStore, OneTimeTokenStore,
+    ProductStore, SessionStore, TodoStore, UserStore,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -116,6 +116,8 @@ impl Services {
             jobs: jobs.clone(),
             blobs: blobs.clone(),
             files: file_rows.clone(),
+            events: Arc::new(EventStore::new(db.clone())),
+            event_retention: chrono::Duration::hours(i64::from(settings.events.retention_hours)),
         };
         Ok(Self {
             accounts: Accounts::new(ports, templates),

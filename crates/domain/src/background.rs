@@ -4,6 +4,7 @@
 
 use crate::email::{MailError, Mailer};
 use crate::error::{RepoError, display_chain};
+use crate::events::EventLog;
 use crate::files::FileRepository;
 use crate::jobs::{JobQueue, PurgeTarget, Task};
 use crate::one_time_token::OneTimeTokenRepository;
@@ -62,6 +63,9 @@ pub struct TaskRunner {
     pub jobs: Arc<dyn JobQueue>,
     pub blobs: Arc<dyn BlobStore>,
     pub files: Arc<dyn FileRepository>,
+    pub events: Arc<dyn EventLog>,
+    /// How long events are kept (`[events] retention_hours`).
+    pub event_retention: chrono::Duration,
 }
 
 impl std::fmt::Debug for TaskRunner {
@@ -94,6 +98,7 @@ impl TaskRunner {
                         self.jobs.purge_finished(at - chrono::Duration::days(FINISHED_JOB_RETENTION_DAYS)).await?
                     }
                     PurgeTarget::OrphanBlobs => self.sweep_orphans().await?,
+                    PurgeTarget::Events => self.events.purge_before(at - self.event_retention).await?,
                 };
                 if removed > 0 {
                     info!(removed, ?target, "purged expired rows");

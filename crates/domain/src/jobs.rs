@@ -68,12 +68,20 @@ pub enum PurgeTarget {
     /// Blobs no row refers to, older than an hour (an upload cut off between
     /// its blob and its row).
     OrphanBlobs,
+    /// Events past `[events] retention_hours`.
+    Events,
 }
 
 impl PurgeTarget {
     /// Every target, each purged by a job of its own.
-    pub const ALL: [Self; 5] =
-        [Self::ExpiredSessions, Self::OneTimeTokens, Self::IdempotencyRecords, Self::FinishedJobs, Self::OrphanBlobs];
+    pub const ALL: [Self; 6] = [
+        Self::ExpiredSessions,
+        Self::OneTimeTokens,
+        Self::IdempotencyRecords,
+        Self::FinishedJobs,
+        Self::OrphanBlobs,
+        Self::Events,
+    ];
 }
 
 /// The work a job does; stored as JSON in the job's payload.
@@ -98,6 +106,7 @@ impl Task {
             Self::Purge { target: PurgeTarget::IdempotencyRecords } => "purge_idempotency_records",
             Self::Purge { target: PurgeTarget::FinishedJobs } => "purge_finished_jobs",
             Self::Purge { target: PurgeTarget::OrphanBlobs } => "purge_orphan_blobs",
+            Self::Purge { target: PurgeTarget::Events } => "purge_events",
             Self::DeleteBlob { .. } => "delete_blob",
         }
     }

@@ -41,6 +41,7 @@ pub mod background;
 pub mod collection;
 pub mod email;
 pub mod error;
+pub mod events;
 pub mod files;
 pub mod idempotency;
 pub mod jobs;

@@ -13,6 +13,7 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::events::{EventType, NewEvent};
 use rivet_domain::files::{AttachLimits, Attached, Attachment, AttachmentId, FileRepository, ProductImage, Room};
 use rivet_domain::product::{Product, ProductId};
 use rivet_domain::storage::{BlobKey, ImageType};
@@ -159,6 +160,15 @@ impl FileRepository for FileStore {
                     .returning(AttachmentRow::as_returning())
                     .get_result(c)
                     .await?;
+                let (who, at) = (attachment.owner_id, attachment.created_at);
+                let event = NewEvent::attachment(
+                    EventType::TodoAttachmentAdded,
+                    who,
+                    attachment.todo_id.0,
+                    attachment.id.0,
+                    at,
+                );
+                sql::record(c, &[event]).await?;
                 Ok(Attached::Done(stored.into_attachment()?))
             })
             .await
@@ -196,7 +206,8 @@ impl FileRepository for FileStore {
     }
 
     #[instrument(skip_all)]
-    async fn detach(&self, owner: UserId, todo: TodoId, id: AttachmentId, _now: Timestamp) -> Result<bool, RepoError> {
+    async fn detach(&self, owner: UserId, todo: TodoId, id: AttachmentId, now: Timestamp) -> Result<bool, RepoError> {
+        let who = owner;
         let (owner, todo, id) = (DbUuid(owner.0), DbUuid(todo.0), DbUuid(id.0));
         Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
@@ -207,6 +218,8 @@ impl FileRepository for FileStore {
                     .optional()?;
                 let Some(key) = key else { return Ok(false) };
                 sql::delete_blobs_later(c, vec![key]).await?;
+                let event = NewEvent::attachment(EventType::TodoAttachmentDeleted, who, todo.0, id.0, now);
+                sql::record(c, &[event]).await?;
                 Ok(true)
             })
             .await
@@ -261,6 +274,8 @@ impl FileRepository for FileStore {
                     .get_result(c)
                     .await?;
                 sql::delete_blobs_later(c, old.into_iter().collect()).await?;
+                sql::record(c, &[NewEvent::product(EventType::ProductUpdated, id.0, product.version, None, now)])
+                    .await?;
                 product.into_product().map(Some)
             })
             .await

@@ -1,4 +1,5 @@
-//! The shared statements of `src/per_backend/`, compiled for SQLite.
+//! The shared statements of `src/per_backend/`, compiled for SQLite, and the
+//! little SQL that must differ by backend.
 
 /// The diesel backend.
 pub(crate) type Db = diesel::sqlite::Sqlite;
@@ -9,3 +10,7 @@ pub(crate) type Conn = crate::db::SqliteConn;
 #[allow(clippy::duplicate_mod, reason = "compiled once per backend on purpose")]
 mod shared;
 pub(crate) use shared::*;
+
+/// The event log after a position: SQLite's one writer commits in id order,
+/// and every `txid` is 0.
+pub(crate) const EVENTS_AFTER: &str = "WHERE (txid > ?1 OR (txid = ?1 AND id > ?2)) ORDER BY txid, id LIMIT ?3";

@@ -30,6 +30,7 @@ compile_error!("rivet-persistence needs a backend: enable its `sqlite` feature, 
 mod api_keys;
 pub mod db;
 mod error;
+mod events;
 mod files;
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
@@ -65,6 +66,7 @@ mod users;
 pub use api_keys::ApiKeyStore;
 pub use db::{Backend, Database, DbOptions, PoolStatus};
 pub use error::{Error, Result};
+pub use events::EventStore;
 pub use files::FileStore;
 pub use idempotency::IdempotencyRecords;
 pub use jobs::JobStore;

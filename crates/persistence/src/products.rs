@@ -13,9 +13,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::RepoError;
 use rivet_domain::collection::Page;
+use rivet_domain::events::{EventType, NewEvent};
 use rivet_domain::ports::{ProductRepository, Updated};
 use rivet_domain::product::{Adjusted, MAX_STOCK, NewProduct, Product, ProductChanges, ProductId, ProductQuery};
 use rivet_domain::time::Timestamp;
+use rivet_domain::time::now;
 use rivet_domain::version::IfVersion;
 use tracing::instrument;
 
@@ -37,13 +39,24 @@ impl ProductRepository for ProductStore {
     #[instrument(skip_all)]
     async fn insert(&self, product: NewProduct) -> Result<Product, RepoError> {
         let row = NewProductRow::from(&product);
-        Ok(with_conn!(self.db, |conn| {
-            diesel::insert_into(products::table)
-                .values(&row)
-                .returning(ProductRow::as_returning())
-                .get_result(conn)
-                .await?
-                .into_product()
+        Ok(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let stored: ProductRow = diesel::insert_into(products::table)
+                    .values(&row)
+                    .returning(ProductRow::as_returning())
+                    .get_result(c)
+                    .await?;
+                let event = NewEvent::product(
+                    EventType::ProductCreated,
+                    product.id.0,
+                    stored.version,
+                    None,
+                    product.created_at,
+                );
+                sql::record(c, &[event]).await?;
+                stored.into_product()
+            })
+            .await
         })?)
     }
 
@@ -65,25 +78,32 @@ impl ProductRepository for ProductStore {
         now: Timestamp,
     ) -> Result<Updated<Product>, RepoError> {
         let (key, set, allowed) = (DbUuid(id.0), ProductChangeset::from(changes), versions(expected));
-        Ok(with_conn!(self.db, |conn| {
-            let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
-            if let Some(allowed) = allowed {
-                update = update.filter(products::version.eq_any(allowed));
-            }
-            let row: Option<ProductRow> = update
-                .set((&set, products::version.eq(products::version + 1i64), products::updated_at.eq(DbTime(now))))
-                .returning(ProductRow::as_returning())
-                .get_result(conn)
-                .await
-                .optional()?;
-            match row {
-                Some(row) => Ok(Updated::Done(row.into_product()?)),
-                None => {
-                    let exists: Option<i64> =
-                        products::table.find(key).select(products::version).first(conn).await.optional()?;
-                    Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+        Ok(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
+                if let Some(allowed) = allowed {
+                    update = update.filter(products::version.eq_any(allowed));
                 }
-            }
+                let row: Option<ProductRow> = update
+                    .set((&set, products::version.eq(products::version + 1i64), products::updated_at.eq(DbTime(now))))
+                    .returning(ProductRow::as_returning())
+                    .get_result(c)
+                    .await
+                    .optional()?;
+                match row {
+                    Some(row) => {
+                        sql::record(c, &[NewEvent::product(EventType::ProductUpdated, id.0, row.version, None, now)])
+                            .await?;
+                        Ok(Updated::Done(row.into_product()?))
+                    }
+                    None => {
+                        let exists: Option<i64> =
+                            products::table.find(key).select(products::version).first(c).await.optional()?;
+                        Ok(if exists.is_some() { Updated::Stale } else { Updated::NotFound })
+                    }
+                }
+            })
+            .await
         })?)
     }
 
@@ -98,6 +118,7 @@ impl ProductRepository for ProductStore {
                 }
                 diesel::delete(products::table.find(key)).execute(c).await?;
                 sql::delete_blobs_later(c, image.into_iter().collect()).await?;
+                sql::record(c, &[NewEvent::product(EventType::ProductDeleted, id.0, version, None, now())]).await?;
                 Ok(Updated::Done(()))
             })
             .await
@@ -121,7 +142,7 @@ impl ProductRepository for ProductStore {
         now: Timestamp,
     ) -> Result<Adjusted, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let row: Option<ProductRow> = diesel::update(products::table)
                     .filter(products::id.eq(key))
@@ -156,6 +177,8 @@ impl ProductRepository for ProductStore {
                     ))
                     .execute(c)
                     .await?;
+                let event = NewEvent::product(EventType::ProductStockChanged, id.0, row.version, Some(row.stock), now);
+                sql::record(c, &[event]).await?;
                 Ok(Adjusted::Done(Box::new(row.into_product()?)))
             })
             .await

@@ -225,6 +225,22 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    events (id) {
+        id -> BigInt,
+        txid -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        occurred_at -> UtcTime,
+        audience -> Nullable<Uuid>,
+        version -> Nullable<BigInt>,
+        data -> Text,
+    }
+}
+
 diesel::joinable!(todos -> users (owner_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
@@ -242,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     products,
     product_images,
+    events,
     stock_adjustments,
     idempotency_keys,
     api_keys,

@@ -12,8 +12,10 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::collection::Page;
+use rivet_domain::events::{EventType, NewEvent};
 use rivet_domain::ports::{TodoRepository, Updated};
 use rivet_domain::time::Timestamp;
+use rivet_domain::time::now;
 use rivet_domain::todo::{NewTodo, Status, Tag, Todo, TodoChanges, TodoId, TodoQuery, TodoStats};
 use rivet_domain::version::IfVersion;
 use rivet_domain::{RepoError, UserId};
@@ -73,6 +75,9 @@ impl TodoRepository for TodoStore {
                     .get_result(c)
                     .await?;
                 sql::insert_tags(c, &tags).await?;
+                let event =
+                    NewEvent::todo(EventType::TodoCreated, todo.owner_id, todo.id.0, stored.version, todo.created_at);
+                sql::record(c, &[event]).await?;
                 stored.into_todo(todo.tags.clone())
             })
             .await
@@ -150,6 +155,7 @@ impl TodoRepository for TodoStore {
                     sql::insert_tags(c, new_tags).await?;
                 }
                 let mut tags = by_todo(tags_of(vec![key]).load(c).await?);
+                sql::record(c, &[NewEvent::todo(EventType::TodoUpdated, owner, id.0, row.version, now)]).await?;
                 Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
             })
             .await
@@ -170,6 +176,7 @@ impl TodoRepository for TodoStore {
                 let blobs = sql::attachment_keys(c, Some(key), owner_key).await?;
                 diesel::delete(todos::table.find(key)).execute(c).await?;
                 sql::delete_blobs_later(c, blobs).await?;
+                sql::record(c, &[NewEvent::todo(EventType::TodoDeleted, owner, id.0, version, now())]).await?;
                 Ok(Updated::Done(()))
             })
             .await

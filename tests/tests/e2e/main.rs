@@ -9,6 +9,7 @@ mod api_keys;
 mod architecture;
 mod auth;
 mod errors;
+mod events;
 mod files;
 mod idempotency;
 mod openapi;

@@ -108,13 +108,13 @@ fn succeeded_jobs(metrics: &str) -> Option<u64> {
 async fn two_instances_schedule_each_purge_once_per_interval() {
     let first = rivet_e2e::TestApp::spawn(Backend::Postgres).await;
     let second = rivet_e2e::TestApp::start(first.settings.clone(), Backend::Postgres).await;
-    let five = eventually(Duration::from_secs(15), async || {
-        succeeded_jobs(&first.get("/metrics", None).await.text) == Some(5)
+    let six = eventually(Duration::from_secs(15), async || {
+        succeeded_jobs(&first.get("/metrics", None).await.text) == Some(6)
     })
     .await;
-    assert!(five.is_some(), "the five purge jobs ran: {}", first.get("/metrics", None).await.text);
+    assert!(six.is_some(), "the six purge jobs ran: {}", first.get("/metrics", None).await.text);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let text = second.get("/metrics", None).await.text;
-    assert_eq!(succeeded_jobs(&text), Some(5), "both instances scheduled them, each ran once: {text}");
+    assert_eq!(succeeded_jobs(&text), Some(6), "both instances scheduled them, each ran once: {text}");
     assert!(text.contains("rivet_jobs{state=\"dead\"} 0"), "{text}");
 }

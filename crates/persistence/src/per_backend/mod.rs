@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::jobs::ClaimedRow;
 use crate::outbox::{NewJobRow, NewTokenRow};
 use crate::schema::{
-    advisory_locks, attachments, jobs, one_time_tokens, product_images, products, todo_tags, todos, users,
+    advisory_locks, attachments, events, jobs, one_time_tokens, product_images, products, todo_tags, todos, users,
 };
 use crate::todo_rows::TagRow;
 use crate::types::{DbTime, DbUuid};
@@ -148,4 +148,28 @@ pub(crate) async fn attachment_keys(conn: &mut Conn, todo: Option<DbUuid>, owner
         q = q.filter(attachments::todo_id.eq(todo));
     }
     Ok(q.load(conn).await?)
+}
+
+/// Records `new` in the event log inside the caller's transaction: the
+/// events exist exactly when the change commits. (`txid` takes its default,
+/// the transaction's id on PostgreSQL.)
+pub(crate) async fn record(conn: &mut Conn, new: &[rivet_domain::events::NewEvent]) -> Result<()> {
+    use rivet_domain::events::Audience;
+    for event in new {
+        let audience = match event.audience {
+            Audience::Owner(user) => Some(DbUuid(user.0)),
+            Audience::Everyone => None,
+        };
+        diesel::insert_into(events::table)
+            .values((
+                events::kind.eq(event.kind.as_str()),
+                events::occurred_at.eq(DbTime(event.occurred_at)),
+                events::audience.eq(audience),
+                events::version.eq(event.version),
+                events::data.eq(event.data.to_string()),
+            ))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -5,6 +5,7 @@
 mod common;
 mod cancellation;
 mod cursor_walk;
+mod events;
 mod idempotency;
 mod jobs;
 mod one_time_tokens;

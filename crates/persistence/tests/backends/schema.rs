@@ -7,7 +7,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_persistence::schema::{
-    advisory_locks, api_keys, attachments, idempotency_keys, jobs, one_time_tokens, product_images, products,
+    advisory_locks, api_keys, attachments, events, idempotency_keys, jobs, one_time_tokens, product_images, products,
     refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
 };
 use rivet_persistence::testing::TestDatabase;
@@ -39,6 +39,7 @@ fn declared() -> Tables {
         ("one_time_tokens".into(), columns(one_time_tokens::table.select(one_time_tokens::all_columns))),
         ("attachments".into(), columns(attachments::table.select(attachments::all_columns))),
         ("product_images".into(), columns(product_images::table.select(product_images::all_columns))),
+        ("events".into(), columns(events::table.select(events::all_columns))),
     ])
 }
 

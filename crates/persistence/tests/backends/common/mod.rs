@@ -18,6 +18,13 @@ pub struct Stores {
 
 /// Closing the pool before the database is removed; being `Drop`, a test body
 /// also captures `Stores` whole, so the database outlives the test.
+impl Stores {
+    /// The test database's URL, for raw connections of its own.
+    pub fn url(&self) -> &str {
+        self._guard.url()
+    }
+}
+
 impl Drop for Stores {
     fn drop(&mut self) {
         self.db.close();
