@@ -26,7 +26,7 @@ pub(crate) fn random_token() -> String {
 
 /// Lower-case hex SHA-256 of a token.
 pub(crate) fn sha256_hex(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    rivet_domain::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// The stored form of a token. Lookups go by this hash, so comparing it is

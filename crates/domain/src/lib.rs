@@ -57,6 +57,15 @@ pub mod user;
 pub mod validation;
 pub mod version;
 
+/// Lower-case hexadecimal of `bytes` (digests in ETags, token hashes, keys).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
 pub use accounts::Accounts;
 pub use error::{Conflict, Error, RepoError, Result};
 pub use session::{NewSession, RefreshTokenHash, RefreshTokenRecord, Session, SessionId, SessionStatus};

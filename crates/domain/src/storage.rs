@@ -175,16 +175,12 @@ impl Meter {
     /// The size, digest and leading bytes of everything that passed.
     pub fn measured(&self) -> Measured {
         let reading = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Measured { size: reading.size, sha256: hex(&reading.hash.clone().finalize()), head: reading.head.clone() }
+        Measured {
+            size: reading.size,
+            sha256: crate::hex(&reading.hash.clone().finalize()),
+            head: reading.head.clone(),
+        }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// An upload stream that counts its bytes, hashes them, keeps the first few

@@ -33,7 +33,7 @@ pub fn if_match(req: &HttpRequest) -> IfVersion {
 }
 
 /// True when `If-None-Match` names the current tag (weak comparison) or `*`.
-fn not_modified(req: &HttpRequest, current: &str) -> bool {
+pub(crate) fn not_modified(req: &HttpRequest, current: &str) -> bool {
     tags(req, IF_NONE_MATCH).is_some_and(|list| list.iter().any(|t| *t == "*" || t.trim_start_matches("W/") == current))
 }
 

@@ -3,12 +3,13 @@
 //! streamed out with its length, `ETag`, `Range` (206/416) and
 //! `If-None-Match` (304).
 
+use crate::conditional::not_modified;
 use crate::error::{ApiError, Location};
 use actix_multipart::{Field, Multipart};
 use actix_web::body::SizedStream;
 use actix_web::http::header::{
     ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_RANGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
-    HeaderMap, IF_NONE_MATCH, IF_RANGE, RANGE, X_CONTENT_TYPE_OPTIONS,
+    HeaderMap, IF_RANGE, RANGE, X_CONTENT_TYPE_OPTIONS,
 };
 use actix_web::{HttpRequest, HttpResponse};
 use bytes::Bytes;
@@ -140,7 +141,8 @@ pub fn wanted(req: &HttpRequest, size: u64, etag: &str) -> Wanted {
     let parse = |s: &str| s.trim().parse::<u64>().ok();
     let range = match (start.trim().is_empty(), end.trim().is_empty()) {
         (true, false) => match parse(end) {
-            Some(0) | None => return if parse(end).is_some() { Wanted::Unsatisfiable } else { Wanted::Whole },
+            None => return Wanted::Whole,
+            Some(0) => return Wanted::Unsatisfiable,
             Some(n) => size.saturating_sub(n)..size,
         },
         (false, true) => match parse(start) {
@@ -154,14 +156,6 @@ pub fn wanted(req: &HttpRequest, size: u64, etag: &str) -> Wanted {
         (true, true) => return Wanted::Whole,
     };
     if range.start >= size || range.is_empty() { Wanted::Unsatisfiable } else { Wanted::Part(range) }
-}
-
-/// Whether `If-None-Match` names `etag` (or `*`).
-fn not_modified(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == etag))
 }
 
 /// The strong tag of content with this SHA-256.

@@ -74,7 +74,7 @@ where
     hasher.update(req.path());
     hasher.update(b"\n");
     hasher.update(serde_json::to_vec(body).map_err(|e| ApiError::Internal(Box::new(e)))?);
-    let fingerprint: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint = rivet_domain::hex(&hasher.finalize());
     let claim = ClaimRequest { principal: &principal, key: &key, fingerprint: &fingerprint, now: now() };
     match store.claim(&claim).await.map_err(rivet_domain::Error::from)? {
         Claim::Done(stored) => Ok(replay(stored)),

@@ -59,9 +59,6 @@ impl EventRow {
     }
 }
 
-/// The columns a reader selects.
-const COLUMNS: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data FROM events";
-
 #[async_trait]
 impl EventLog for EventStore {
     #[instrument(skip_all)]
@@ -69,7 +66,7 @@ impl EventLog for EventStore {
         let from = after.unwrap_or(EventPosition { tx: -1, seq: -1 });
         let limit = i64::from(limit);
         let rows: Vec<EventRow> = with_conn!(self.db, |conn, sql| {
-            Ok(diesel::sql_query(format!("{COLUMNS} {}", sql::EVENTS_AFTER))
+            Ok(diesel::sql_query(sql::EVENTS_AFTER)
                 .bind::<BigInt, _>(from.tx)
                 .bind::<BigInt, _>(from.seq)
                 .bind::<BigInt, _>(limit)

@@ -14,5 +14,6 @@ pub(crate) use shared::*;
 /// The event log after a position: only events of transactions older than
 /// the oldest one still running (whose events would sort before anything
 /// they commit later), so none is ever skipped.
-pub(crate) const EVENTS_AFTER: &str = "WHERE (txid > $1 OR (txid = $1 AND id > $2)) \
+pub(crate) const EVENTS_AFTER: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data \
+    FROM events WHERE (txid > $1 OR (txid = $1 AND id > $2)) \
     AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY txid, id LIMIT $3";

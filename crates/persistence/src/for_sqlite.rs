@@ -13,4 +13,5 @@ pub(crate) use shared::*;
 
 /// The event log after a position: SQLite's one writer commits in id order,
 /// and every `txid` is 0.
-pub(crate) const EVENTS_AFTER: &str = "WHERE (txid > ?1 OR (txid = ?1 AND id > ?2)) ORDER BY txid, id LIMIT ?3";
+pub(crate) const EVENTS_AFTER: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data \
+    FROM events WHERE (txid > ?1 OR (txid = ?1 AND id > ?2)) ORDER BY txid, id LIMIT ?3";

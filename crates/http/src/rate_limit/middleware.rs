@@ -45,7 +45,7 @@ fn client_ip(req: &ServiceRequest, trust_forwarded_for: bool) -> String {
 fn principal_subject(req: &ServiceRequest, ip: &str) -> String {
     if let Some(key) = req.headers().get(API_KEY) {
         let digest = Sha256::digest(key.as_bytes());
-        return format!("key:{}", digest.iter().take(16).map(|b| format!("{b:02x}")).collect::<String>());
+        return format!("key:{}", rivet_domain::hex(&digest[..16]));
     }
     let token = bearer_token(req.headers()).ok().flatten();
     let state = req.app_data::<web::Data<AppState>>();

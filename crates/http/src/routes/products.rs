@@ -11,7 +11,7 @@ use crate::extract::{Authenticated, Json, MaybePrincipal, path_id};
 use crate::idempotency;
 use crate::problem::Problem;
 use crate::state::AppState;
-use actix_web::http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, LINK, LOCATION};
+use actix_web::http::header::{CACHE_CONTROL, ETAG, LINK, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
 use rivet_auth::{Permission, Principal};
 use rivet_domain::collection::{Sort, search_text};
@@ -115,14 +115,9 @@ pub(crate) async fn list(
     let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(Box::new(e)))?;
     // A list has no version: its tag is a digest of exactly what is sent.
     let digest = Sha256::digest(&bytes);
-    let tag = format!("\"l{}\"", digest.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+    let tag = format!("\"l{}\"", rivet_domain::hex(&digest[..12]));
     let cache = if include_inactive { PRIVATE } else { PUBLIC };
-    let matches = req
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag));
-    if matches {
+    if crate::conditional::not_modified(&req, &tag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((ETAG, tag))
             .insert_header((CACHE_CONTROL, cache))
