@@ -7,6 +7,8 @@
 //! afterwards; when the server is unreachable they fail and say how to
 //! start it. SQLite tests use a file in a fresh temporary directory.
 
+pub mod streams;
+
 use actix_web::dev::ServerHandle;
 use reqwest::header::HeaderMap;
 use rivet_api_server::{Application, RunEnv, Settings, Sources};

@@ -155,33 +155,10 @@ async fn work(settings: &Settings) -> Result<(), CliError> {
     let worker = startup::worker(settings, &services);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(worker.run(stopped));
-    shutdown_signal().await;
+    startup::shutdown_signal().await;
     info!("stopping the worker: running jobs finish or return to the queue");
     let _ = stop.send(true);
     running.await.map_err(|e| CliError::Command(format!("the worker ended abnormally: {e}")))?;
     services.db.close();
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

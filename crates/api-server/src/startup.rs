@@ -7,9 +7,11 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
 pub use rivet_app::db_options;
 use rivet_app::{Services, Settings, Worker};
+use rivet_domain::events::Hub;
 use rivet_domain::ports::{HealthCheck, IdempotencyStore};
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
+use rivet_http::events::EventStreams;
 use rivet_http::hardening::{Compression, RequestTimeout};
 use rivet_http::metrics::Metrics;
 use rivet_http::rate_limit::RateLimit;
@@ -41,6 +43,8 @@ pub struct Application {
     services: Services,
     /// The in-process job worker (`[jobs] enabled`) and its stop signal.
     worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+    /// The event hub behind the streams.
+    hub: Hub,
 }
 
 impl std::fmt::Debug for Application {
@@ -61,6 +65,7 @@ impl Application {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         let services = Services::build(settings).await?;
         services.bootstrap_admin(settings).await?;
+        let hub = services.start_events(settings).await?;
         let addr = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&addr).map_err(|source| StartupError::Bind { addr: addr.clone(), source })?;
         let port = listener.local_addr().map_err(|source| StartupError::Bind { addr, source })?.port();
@@ -74,6 +79,11 @@ impl Application {
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
             idempotency: services.idempotency.clone() as Arc<dyn IdempotencyStore>,
             cursors: CursorCodec::from_secret(&rivet_app::signing_material(settings)?),
+            events: Some(EventStreams {
+                hub: hub.clone(),
+                idle_timeout: Duration::from_secs(settings.events.idle_timeout_secs),
+            }),
+            tickets: services.tickets.clone(),
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });
         let limiter = rate_limiter(settings)?.map(web::Data::new);
@@ -114,7 +124,7 @@ impl Application {
             let (stop, stopped) = watch::channel(false);
             (stop, tokio::spawn(worker(settings, &services).run(stopped)))
         });
-        Ok(Self { port, server, services, worker })
+        Ok(Self { port, server, services, worker, hub })
     }
 
     /// The bound port.
@@ -140,7 +150,16 @@ impl Application {
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // Event streams would hold the graceful stop open until its timeout:
+        // on the signal, the hub ends them (close 1001; clients resume elsewhere).
+        let hub = self.hub.clone();
+        let closer = tokio::spawn(async move {
+            shutdown_signal().await;
+            hub.stop();
+        });
         let result = self.server.await;
+        closer.abort();
+        self.hub.stop();
         if let Some((stop, worker)) = self.worker {
             let _ = stop.send(true);
             if let Err(e) = worker.await {
@@ -152,5 +171,28 @@ impl Application {
             warn!(error = %e, "server stopped with an error");
         }
         result
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

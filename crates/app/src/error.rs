@@ -21,6 +21,9 @@ pub enum Error {
     /// The `[storage]` blob store could not be set up.
     #[error("storage: {0}")]
     Storage(String),
+    /// The event hub or its `[events]` fan-out could not be started.
+    #[error("events: {0}")]
+    Events(String),
 }
 
 /// A result of wiring.

@@ -112,9 +112,33 @@ pub struct StorageSettings {
     pub max_bytes_per_user: u64,
 }
 
-/// `[events]`: the durable event log.
+/// How instances tell each other that the event log grew.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventBackend {
+    /// `postgres` on PostgreSQL, `memory` on SQLite.
+    Auto,
+    /// `LISTEN`/`NOTIFY` on the database itself.
+    Postgres,
+    /// Redis pub/sub.
+    Redis,
+    /// This process only (one instance; other writers are seen by polling).
+    Memory,
+}
+
+/// `[events]`: the durable event log and its streams.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct EventSettings {
     /// How long events are kept for streams to resume from.
     pub retention_hours: u32,
+    pub backend: EventBackend,
+    /// Redis for `backend = "redis"`; empty falls back to `rate_limit.redis_url`.
+    #[serde(default)]
+    pub redis_url: Secret,
+    /// Events a subscriber may fall behind before it is closed.
+    pub buffer: usize,
+    /// A stream whose peer sent nothing (not even a pong) this long is closed.
+    pub idle_timeout_secs: u64,
+    /// The longest time between two reads of the log, whatever the fan-out says.
+    pub poll_interval_ms: u64,
 }

@@ -10,8 +10,8 @@
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
 pub use crate::sections::{
-    CorsSettings, EmailSettings, EmailTransport, EventSettings, JobSettings, RateLimitBackend, RateLimitSettings,
-    StorageBackend, StorageSettings,
+    CorsSettings, EmailSettings, EmailTransport, EventBackend, EventSettings, JobSettings, RateLimitBackend,
+    RateLimitSettings, StorageBackend, StorageSettings,
 };
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,23 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The event fan-out in use, with `auto` resolved by the database.
+    pub fn event_backend(&self) -> EventBackend {
+        match self.events.backend {
+            EventBackend::Auto if self.database.url.starts_with("postgres") => EventBackend::Postgres,
+            EventBackend::Auto => EventBackend::Memory,
+            chosen => chosen,
+        }
+    }
+
+    /// Redis for the event fan-out: `[events] redis_url`, else the rate limiter's.
+    pub fn events_redis_url(&self) -> &str {
+        match self.events.redis_url.expose() {
+            "" => self.rate_limit.redis_url.expose(),
+            url => url,
+        }
+    }
+
     /// Checks value ranges and, in production, refuses unsafe settings.
     ///
     /// # Errors
@@ -331,6 +348,15 @@ impl Settings {
         }
         if self.events.retention_hours == 0 {
             return invalid("events.retention_hours must be positive");
+        }
+        if self.events.buffer == 0 || self.events.idle_timeout_secs == 0 || self.events.poll_interval_ms == 0 {
+            return invalid("events.buffer, events.idle_timeout_secs and events.poll_interval_ms must be positive");
+        }
+        if self.events.backend == EventBackend::Postgres && !self.database.url.starts_with("postgres") {
+            return invalid("events.backend = \"postgres\" needs a PostgreSQL database.url");
+        }
+        if self.events.backend == EventBackend::Redis && self.events_redis_url().is_empty() {
+            return invalid("events.redis_url (or rate_limit.redis_url) is required with events.backend = \"redis\"");
         }
         if self.storage.backend == StorageBackend::S3 && self.storage.bucket.is_empty() {
             return invalid("storage.bucket is required with storage.backend = \"s3\"");

@@ -3,15 +3,17 @@
 //! job runner and the shared rate-limit counter.
 
 use crate::error::{Error, Result};
-use crate::settings::{EmailTransport, RateLimitBackend, Settings, StorageBackend};
+use crate::settings::{EmailTransport, EventBackend, RateLimitBackend, Settings, StorageBackend};
 use crate::worker::{Worker, WorkerOptions};
 use rivet_auth::{
     ApiKeyService, AuthService, AuthSettings, BcryptHasher, JwtAlgorithm, JwtCodec, JwtSettings, OneTimeSecrets,
+    StreamTickets,
 };
 use rivet_domain::Accounts;
 use rivet_domain::accounts::{AccountPorts, Registration};
 use rivet_domain::background::TaskRunner;
 use rivet_domain::email::{Links, Templates};
+use rivet_domain::events::{Hub, HubOptions};
 use rivet_domain::files::{FileLimits, FileRepository, Files};
 use rivet_domain::ports::{
     Mailer, OneTimeTokenRepository, PasswordHasher, RateCounter, SessionRepository, UserRepository,
@@ -40,6 +42,9 @@ pub struct Services {
     pub auth: Arc<AuthService>,
     pub jobs: Arc<JobStore>,
     pub tasks: TaskRunner,
+    /// The event log (and the stream tickets).
+    pub events: Arc<EventStore>,
+    pub tickets: StreamTickets,
 }
 
 /// Database options from settings.
@@ -95,6 +100,7 @@ impl Services {
         let auth = AuthService::new(users.clone(), sessions.clone(), hasher.clone(), jwt, auth_settings)
             .await
             .map_err(|e| Error::Auth(e.to_string()))?;
+        let auth = Arc::new(auth);
         let tokens: Arc<dyn OneTimeTokenRepository> = Arc::new(OneTimeTokenStore::new(db.clone()));
         let templates = Templates::new(Links::new(&settings.server.public_url));
         let secrets = Arc::new(OneTimeSecrets);
@@ -108,6 +114,7 @@ impl Services {
             max_upload_bytes: settings.server.max_upload_bytes,
             max_bytes_per_user: settings.storage.max_bytes_per_user,
         };
+        let events = Arc::new(EventStore::new(db.clone()));
         let tasks = TaskRunner {
             mailer,
             sessions,
@@ -116,7 +123,7 @@ impl Services {
             jobs: jobs.clone(),
             blobs: blobs.clone(),
             files: file_rows.clone(),
-            events: Arc::new(EventStore::new(db.clone())),
+            events: events.clone(),
             event_retention: chrono::Duration::hours(i64::from(settings.events.retention_hours)),
         };
         Ok(Self {
@@ -125,12 +132,50 @@ impl Services {
             products: Products::new(Arc::new(ProductStore::new(db.clone()))),
             files: Files::new(file_rows, blobs, limits),
             api_keys: ApiKeyService::new(Arc::new(ApiKeyStore::new(db.clone()))),
-            auth: Arc::new(auth),
+            tickets: StreamTickets::new(events.clone(), auth.clone()),
+            auth,
             db,
             idempotency,
             jobs,
             tasks,
+            events,
         })
+    }
+
+    /// Starts this instance's event hub on the current tokio runtime, told
+    /// of new events by this process's own commits and by the `[events]`
+    /// fan-out (PostgreSQL `LISTEN`, Redis or none), and polling the log
+    /// besides. It runs until the returned hub's last clone is dropped.
+    ///
+    /// # Errors
+    /// An unreadable log, or an unusable fan-out setting.
+    pub async fn start_events(&self, settings: &Settings) -> Result<Hub> {
+        let e = &settings.events;
+        let options = HubOptions {
+            buffer: e.buffer,
+            poll_interval: Duration::from_millis(e.poll_interval_ms),
+            ..HubOptions::default()
+        };
+        let hub = Hub::start(self.events.clone(), options).await;
+        self.db.on_events(Arc::new(hub.waker()));
+        match settings.event_backend() {
+            #[cfg(feature = "postgres")]
+            EventBackend::Postgres => {
+                rivet_persistence::listen_for_events(&settings.database.url, hub.waker())?;
+            }
+            #[cfg(not(feature = "postgres"))]
+            EventBackend::Postgres => return Err(Error::Events("this build has no PostgreSQL support".into())),
+            EventBackend::Redis => {
+                let fan_out = rivet_redis::RedisFanOut::new(settings.events_redis_url())
+                    .map_err(|e| Error::Events(e.to_string()))?;
+                let publisher = fan_out.publisher(hub.waker()).map_err(|e| Error::Events(e.to_string()))?;
+                self.db.on_events(publisher);
+                fan_out.subscribe(hub.waker());
+            }
+            EventBackend::Memory | EventBackend::Auto => {}
+        }
+        info!(backend = ?settings.event_backend(), "event hub started");
+        Ok(hub)
     }
 
     /// A job worker over this queue, paced by `[jobs]`; `label` names it

@@ -25,6 +25,7 @@ pub mod rbac;
 pub mod refresh;
 mod revocation;
 pub mod service;
+pub mod tickets;
 
 pub use api_keys::{ApiKeyService, CreatedKey};
 pub use error::{AuthError, Result};
@@ -34,3 +35,4 @@ pub use principal::Principal;
 pub use rbac::Permission;
 pub use refresh::OneTimeSecrets;
 pub use service::{AuthService, AuthSettings, TokenPair, Verified};
+pub use tickets::{StreamTickets, TICKET_TTL};

@@ -211,8 +211,19 @@ impl AuthService {
     /// [`AuthError::InvalidToken`] (session ended), [`AuthError::AccountDisabled`].
     pub async fn authenticate_verified(&self, verified: &Verified) -> Result<Principal> {
         let claims = &verified.0;
-        let session = SessionId(claims.sid);
-        let status = match self.cache.get(session) {
+        self.session_principal(UserId(claims.sub), SessionId(claims.sid), false).await
+    }
+
+    /// The caller of session `session` of `user`, when the session is live
+    /// and the user active. `fresh` reads the database even when this
+    /// instance holds a cached answer: event streams re-check with it when
+    /// told that some of the user's credentials were revoked.
+    ///
+    /// # Errors
+    /// [`AuthError::InvalidToken`] (session ended), [`AuthError::AccountDisabled`].
+    pub async fn session_principal(&self, user: UserId, session: SessionId, fresh: bool) -> Result<Principal> {
+        let cached = if fresh { None } else { self.cache.get(session) };
+        let status = match cached {
             Some(status) => status,
             None => {
                 let status =
@@ -221,7 +232,7 @@ impl AuthService {
                 status
             }
         };
-        if status.user_id.0 != claims.sub || status.session_revoked {
+        if status.user_id != user || status.session_revoked {
             return Err(AuthError::InvalidToken("the session has ended"));
         }
         if !status.user_active {

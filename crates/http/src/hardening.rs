@@ -67,6 +67,13 @@ async_middleware!(Compression, CompressionService, |_this, service, req| {
             BodySize::Stream => true,
             BodySize::None => false,
         };
+        // A WebSocket's frames and an event stream's events must pass as
+        // they come: a compressor would hold them back (or break the socket).
+        let live = head.status == actix_web::http::StatusCode::SWITCHING_PROTOCOLS
+            || head.headers.get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+        if live {
+            return BoxBody::new(body);
+        }
         head.headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
         if gzip && big && !head.headers.contains_key(header::CONTENT_ENCODING) {
             BoxBody::new(actix_http::encoding::Encoder::response(actix_http::ContentEncoding::Gzip, head, body))

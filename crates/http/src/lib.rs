@@ -20,6 +20,7 @@ pub mod context;
 mod docs;
 pub mod dto;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod files;
 pub mod hardening;

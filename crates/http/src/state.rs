@@ -1,7 +1,8 @@
 //! What handlers share: the use cases and the limits.
 
 use crate::collection::CursorCodec;
-use rivet_auth::{ApiKeyService, AuthService};
+use crate::events::EventStreams;
+use rivet_auth::{ApiKeyService, AuthService, StreamTickets};
 use rivet_domain::Accounts;
 use rivet_domain::files::Files;
 use rivet_domain::ports::{HealthCheck, IdempotencyStore};
@@ -24,6 +25,10 @@ pub struct AppState {
     pub idempotency: Arc<dyn IdempotencyStore>,
     /// Signs the cursors of every collection.
     pub cursors: CursorCodec,
+    /// The event hub behind the streams (`None`: the stream endpoints answer 500).
+    pub events: Option<EventStreams>,
+    /// Tickets that open an SSE stream.
+    pub tickets: StreamTickets,
 }
 
 impl std::fmt::Debug for AppState {

@@ -8,8 +8,9 @@ use crate::with_conn;
 use async_trait::async_trait;
 use chrono::Duration;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::api_key::{ApiKey, ApiKeyId, KeyOwner, NewApiKey, Scope, Scopes};
+use rivet_domain::events::NewEvent;
 use rivet_domain::ports::ApiKeyRepository;
 use rivet_domain::time::Timestamp;
 use rivet_domain::{RepoError, Role, UserId};
@@ -108,14 +109,20 @@ impl ApiKeyRepository for ApiKeyStore {
 
     #[instrument(skip_all)]
     async fn delete(&self, user: UserId, id: ApiKeyId) -> Result<bool, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
-            let n = diesel::delete(
-                api_keys::table.filter(api_keys::id.eq(DbUuid(id.0))).filter(api_keys::user_id.eq(DbUuid(user.0))),
-            )
-            .execute(conn)
-            .await?;
-            Ok(n == 1)
-        })?)
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let n = diesel::delete(
+                    api_keys::table.filter(api_keys::id.eq(DbUuid(id.0))).filter(api_keys::user_id.eq(DbUuid(user.0))),
+                )
+                .execute(c)
+                .await?;
+                if n == 1 {
+                    sql::record(c, &[NewEvent::access_revoked(user, None, rivet_domain::time::now())]).await?;
+                }
+                Ok(n == 1)
+            })
+            .await
+        }))?)
     }
 
     #[instrument(skip_all)]

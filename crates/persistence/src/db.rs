@@ -34,6 +34,8 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 #[cfg(feature = "sqlite")]
 use futures_util::{FutureExt, future::BoxFuture};
+use rivet_domain::events::EventSignal;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The SQLite connection type: diesel's sync connection behind an async
@@ -131,6 +133,8 @@ pub struct PoolStatus {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    /// Told after every commit that recorded events (see [`Database::on_events`]).
+    signals: Arc<RwLock<Vec<Arc<dyn EventSignal>>>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -289,7 +293,7 @@ impl Database {
             #[allow(unreachable_patterns)] // the backends compiled in are matched above
             _ => unreachable!("checked by Backend::compiled_in"),
         };
-        Ok(Self { pool })
+        Ok(Self { pool, signals: Arc::default() })
     }
 
     /// The pool, for the `with_conn!` macro.
@@ -328,6 +332,25 @@ impl Database {
             diesel::sql_query("SELECT 1").execute(conn).await?;
             Ok(())
         })
+    }
+
+    /// Registers `signal` to be told, after the commit, of every change
+    /// made through this database (any clone) that recorded events: how the
+    /// hub of this process (and the Redis fan-out) hears of them at once.
+    pub fn on_events(&self, signal: Arc<dyn EventSignal>) {
+        self.signals.write().unwrap_or_else(PoisonError::into_inner).push(signal);
+    }
+
+    /// Passes `result` through, telling the [`Database::on_events`] signals
+    /// when it is a success: the repositories' event-recording methods end
+    /// with it, after their transaction committed.
+    pub(crate) fn announce<T>(&self, result: Result<T>) -> Result<T> {
+        if result.is_ok() {
+            for signal in self.signals.read().unwrap_or_else(PoisonError::into_inner).iter() {
+                signal.signal();
+            }
+        }
+        result
     }
 
     /// Closes the pool: idle connections are dropped, new requests fail.

@@ -141,7 +141,7 @@ impl FileRepository for FileStore {
     async fn attach(&self, attachment: &Attachment, limits: AttachLimits) -> Result<Attached, RepoError> {
         let row = AttachmentRow::from_attachment(attachment)?;
         let (owner, todo) = (row.owner_id, row.todo_id);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 if sql::lock_todo(c, owner, todo).await?.is_none() {
                     return Ok(Attached::NoTodo);
@@ -172,7 +172,7 @@ impl FileRepository for FileStore {
                 Ok(Attached::Done(stored.into_attachment()?))
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -209,7 +209,7 @@ impl FileRepository for FileStore {
     async fn detach(&self, owner: UserId, todo: TodoId, id: AttachmentId, now: Timestamp) -> Result<bool, RepoError> {
         let who = owner;
         let (owner, todo, id) = (DbUuid(owner.0), DbUuid(todo.0), DbUuid(id.0));
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let key: Option<String> = diesel::delete(of_todo(owner, todo).filter(attachments::id.eq(id)))
                     .returning(attachments::blob_key)
@@ -223,7 +223,7 @@ impl FileRepository for FileStore {
                 Ok(true)
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -251,7 +251,7 @@ impl FileRepository for FileStore {
     ) -> Result<Option<Product>, RepoError> {
         let key = DbUuid(id.0);
         let bytes = i64::try_from(image.size_bytes).map_err(|_| Error::Corrupt("image size".into()))?;
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let Some((_, old)) = sql::lock_product(c, key).await? else { return Ok(None) };
                 let row = (
@@ -279,7 +279,7 @@ impl FileRepository for FileStore {
                 product.into_product().map(Some)
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]

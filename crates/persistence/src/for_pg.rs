@@ -11,9 +11,21 @@ pub(crate) type Conn = diesel_async::AsyncPgConnection;
 mod shared;
 pub(crate) use shared::*;
 
-/// The event log after a position: only events of transactions older than
-/// the oldest one still running (whose events would sort before anything
-/// they commit later), so none is ever skipped.
-pub(crate) const EVENTS_AFTER: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data \
-    FROM events WHERE (txid > $1 OR (txid = $1 AND id > $2)) \
-    AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY txid, id LIMIT $3";
+/// The event log after a position, for one user (`$4`) or everyone (NULL).
+/// Events of transactions not older than the oldest one still running come
+/// last, flagged `held`: the reader stops at the first, since such a
+/// transaction may yet commit events that sort before them. So none is ever
+/// skipped.
+pub(crate) const EVENTS_AFTER: &str = "SELECT e.id, e.txid, e.type AS kind, e.occurred_at, e.audience, e.version, \
+    e.data, e.txid >= s.xmin AS held \
+    FROM events e, (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) s \
+    WHERE (e.txid > $1 OR (e.txid = $1 AND e.id > $2)) AND ($4 IS NULL OR e.audience IS NULL OR e.audience = $4) \
+    ORDER BY e.txid, e.id LIMIT $3";
+
+/// The last readable position: reading after it never skips an event,
+/// because every transaction that can still commit is newer.
+pub(crate) const EVENTS_HEAD: &str = "SELECT txid, id FROM events \
+    WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY txid DESC, id DESC LIMIT 1";
+
+/// Wakes every instance's listener when the transaction commits.
+pub(crate) const NOTIFY_EVENTS: Option<&str> = Some("NOTIFY rivet_events");

@@ -11,7 +11,14 @@ pub(crate) type Conn = crate::db::SqliteConn;
 mod shared;
 pub(crate) use shared::*;
 
-/// The event log after a position: SQLite's one writer commits in id order,
-/// and every `txid` is 0.
-pub(crate) const EVENTS_AFTER: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data \
-    FROM events WHERE (txid > ?1 OR (txid = ?1 AND id > ?2)) ORDER BY txid, id LIMIT ?3";
+/// The event log after a position, for one user (`?4`) or everyone (NULL).
+/// SQLite's one writer commits in id order, and every `txid` is 0.
+pub(crate) const EVENTS_AFTER: &str = "SELECT id, txid, type AS kind, occurred_at, audience, version, data, \
+    0 AS held FROM events WHERE (txid > ?1 OR (txid = ?1 AND id > ?2)) \
+    AND (?4 IS NULL OR audience IS NULL OR audience = ?4) ORDER BY txid, id LIMIT ?3";
+
+/// The last position.
+pub(crate) const EVENTS_HEAD: &str = "SELECT txid, id FROM events ORDER BY txid DESC, id DESC LIMIT 1";
+
+/// SQLite has no channel between processes; the hub is told in-process.
+pub(crate) const NOTIFY_EVENTS: Option<&str> = None;

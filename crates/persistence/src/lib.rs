@@ -40,6 +40,8 @@ pub mod for_pg;
 pub mod for_sqlite;
 mod idempotency;
 mod jobs;
+#[cfg(feature = "postgres")]
+mod listen;
 pub mod migrations;
 mod one_time_tokens;
 #[doc(hidden)]
@@ -70,6 +72,8 @@ pub use events::EventStore;
 pub use files::FileStore;
 pub use idempotency::IdempotencyRecords;
 pub use jobs::JobStore;
+#[cfg(feature = "postgres")]
+pub use listen::{CHANNEL as EVENTS_CHANNEL, listen_for_events};
 pub use one_time_tokens::OneTimeTokenStore;
 pub use products::ProductStore;
 pub use sessions::SessionStore;

@@ -39,7 +39,7 @@ impl ProductRepository for ProductStore {
     #[instrument(skip_all)]
     async fn insert(&self, product: NewProduct) -> Result<Product, RepoError> {
         let row = NewProductRow::from(&product);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let stored: ProductRow = diesel::insert_into(products::table)
                     .values(&row)
@@ -57,7 +57,7 @@ impl ProductRepository for ProductStore {
                 stored.into_product()
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -78,7 +78,7 @@ impl ProductRepository for ProductStore {
         now: Timestamp,
     ) -> Result<Updated<Product>, RepoError> {
         let (key, set, allowed) = (DbUuid(id.0), ProductChangeset::from(changes), versions(expected));
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let mut update = diesel::update(products::table).filter(products::id.eq(key)).into_boxed();
                 if let Some(allowed) = allowed {
@@ -104,13 +104,13 @@ impl ProductRepository for ProductStore {
                 }
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
     async fn delete(&self, id: ProductId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let Some((version, image)) = sql::lock_product(c, key).await? else { return Ok(Updated::NotFound) };
                 if !expected.allows(version) {
@@ -122,7 +122,7 @@ impl ProductRepository for ProductStore {
                 Ok(Updated::Done(()))
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -142,7 +142,7 @@ impl ProductRepository for ProductStore {
         now: Timestamp,
     ) -> Result<Adjusted, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let row: Option<ProductRow> = diesel::update(products::table)
                     .filter(products::id.eq(key))
@@ -182,6 +182,6 @@ impl ProductRepository for ProductStore {
                 Ok(Adjusted::Done(Box::new(row.into_product()?)))
             })
             .await
-        })?)
+        }))?)
     }
 }

@@ -223,6 +223,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    use diesel::sql_types::*;
+
+    event_horizon (id) {
+        id -> Integer,
+        tx -> BigInt,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::{Uuid, UtcTime};
+
+    event_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        user_id -> Uuid,
+        session_id -> Uuid,
+        expires_at -> UtcTime,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::table! {
@@ -259,6 +281,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     product_images,
     events,
+    event_horizon,
+    event_tickets,
     stock_adjustments,
     idempotency_keys,
     api_keys,

@@ -8,6 +8,7 @@ use crate::with_conn;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use rivet_domain::events::NewEvent;
 use rivet_domain::ports::SessionRepository;
 use rivet_domain::session::{Consumed, RevokeReason};
 use rivet_domain::time::Timestamp;
@@ -143,13 +144,21 @@ impl SessionRepository for SessionStore {
 
     #[instrument(skip_all)]
     async fn revoke(&self, session: SessionId, reason: RevokeReason, now: Timestamp) -> Result<bool, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
-            let n = diesel::update(sessions::table.find(DbUuid(session.0)).filter(sessions::revoked_at.is_null()))
-                .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
-                .execute(conn)
-                .await?;
-            Ok(n == 1)
-        })?)
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let user: Option<DbUuid> =
+                    diesel::update(sessions::table.find(DbUuid(session.0)).filter(sessions::revoked_at.is_null()))
+                        .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
+                        .returning(sessions::user_id)
+                        .get_result(c)
+                        .await
+                        .optional()?;
+                let Some(user) = user else { return Ok(false) };
+                sql::record(c, &[NewEvent::access_revoked(UserId(user.0), Some(session), now)]).await?;
+                Ok(true)
+            })
+            .await
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -162,18 +171,24 @@ impl SessionRepository for SessionStore {
     ) -> Result<u64, RepoError> {
         // A nil id never matches a session, so "keep nothing" needs no second query shape.
         let keep = DbUuid(keep.map_or(uuid::Uuid::nil(), |s| s.0));
-        Ok(with_conn!(self.db, |conn| {
-            let n = diesel::update(
-                sessions::table
-                    .filter(sessions::user_id.eq(DbUuid(user.0)))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::id.ne(keep)),
-            )
-            .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
-            .execute(conn)
-            .await?;
-            Ok(n as u64)
-        })?)
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
+            conn.transaction(async |c| {
+                let n = diesel::update(
+                    sessions::table
+                        .filter(sessions::user_id.eq(DbUuid(user.0)))
+                        .filter(sessions::revoked_at.is_null())
+                        .filter(sessions::id.ne(keep)),
+                )
+                .set((sessions::revoked_at.eq(DbTime(now)), sessions::revoked_reason.eq(reason.as_str())))
+                .execute(c)
+                .await?;
+                if n > 0 {
+                    sql::record(c, &[NewEvent::access_revoked(user, None, now)]).await?;
+                }
+                Ok(n as u64)
+            })
+            .await
+        }))?)
     }
 
     #[instrument(skip_all)]

@@ -67,7 +67,7 @@ impl TodoRepository for TodoStore {
     async fn insert(&self, todo: NewTodo) -> Result<Todo, RepoError> {
         let row = NewTodoRow::from(&todo);
         let tags = tag_rows(todo.id, &todo.tags);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let stored: TodoRow = diesel::insert_into(todos::table)
                     .values(&row)
@@ -81,7 +81,7 @@ impl TodoRepository for TodoStore {
                 stored.into_todo(todo.tags.clone())
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -117,7 +117,7 @@ impl TodoRepository for TodoStore {
         let (key, owner_key, set, allowed) =
             (DbUuid(id.0), DbUuid(owner.0), TodoChangeset::from(changes), versions(expected));
         let new_tags = changes.tags.as_ref().map(|t| tag_rows(id, t));
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 // The first statement writes, so SQLite takes its write lock at once.
                 let mut update = diesel::update(todos::table)
@@ -159,13 +159,13 @@ impl TodoRepository for TodoStore {
                 Ok(Updated::Done(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
     async fn delete(&self, owner: UserId, id: TodoId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let (key, owner_key) = (DbUuid(id.0), DbUuid(owner.0));
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 let Some(version) = sql::lock_todo(c, owner_key, key).await? else { return Ok(Updated::NotFound) };
                 if !expected.allows(version) {
@@ -180,7 +180,7 @@ impl TodoRepository for TodoStore {
                 Ok(Updated::Done(()))
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]

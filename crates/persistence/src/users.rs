@@ -11,6 +11,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::collection::Page;
+use rivet_domain::events::NewEvent;
 use rivet_domain::jobs::Outbox;
 use rivet_domain::ports::{Updated, UserRepository};
 use rivet_domain::time::Timestamp;
@@ -110,7 +111,7 @@ impl UserRepository for UserStore {
         let key = DbUuid(id.0);
         let allowed = versions(expected);
         let may_demote = changes.role.is_some_and(|r| r != Role::Admin) || changes.is_active == Some(false);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 if may_demote {
                     sql::lock(c, ADMINS_LOCK).await?;
@@ -135,6 +136,9 @@ impl UserRepository for UserStore {
                 match row {
                     Some(row) => {
                         sql::write_outbox(c, outbox).await?;
+                        if changes.is_active == Some(false) {
+                            sql::record(c, &[NewEvent::access_revoked(id, None, now)]).await?;
+                        }
                         Ok(Updated::Done(row.into_user()?))
                     }
                     None => {
@@ -145,7 +149,7 @@ impl UserRepository for UserStore {
                 }
             })
             .await
-        })?)
+        }))?)
     }
 
     #[instrument(skip_all)]
@@ -156,7 +160,7 @@ impl UserRepository for UserStore {
     #[instrument(skip_all)]
     async fn delete(&self, id: UserId, expected: &IfVersion) -> Result<Updated<()>, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn, sql| {
+        Ok(self.db.announce(with_conn!(self.db, |conn, sql| {
             conn.transaction(async |c| {
                 sql::lock(c, ADMINS_LOCK).await?;
                 // The user's row lock keeps uploads from adding attachments
@@ -178,9 +182,10 @@ impl UserRepository for UserStore {
                 let blobs = sql::attachment_keys(c, None, key).await?;
                 diesel::delete(users::table.find(key)).execute(c).await?;
                 sql::delete_blobs_later(c, blobs).await?;
+                sql::record(c, &[NewEvent::access_revoked(id, None, rivet_domain::time::now())]).await?;
                 Ok(Updated::Done(()))
             })
             .await
-        })?)
+        }))?)
     }
 }

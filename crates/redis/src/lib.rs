@@ -1,5 +1,6 @@
 //! Rivet's Redis adapters. [`RedisCounter`] keeps rate-limit counters that
-//! every instance shares, so N instances enforce one budget.
+//! every instance shares, so N instances enforce one budget; [`RedisFanOut`]
+//! tells every instance's event hub that the log grew.
 //!
 //! Counting is one atomic round trip: `INCR` on a key named after the window
 //! (`rivet:rl:<key>:<window>`) and `EXPIRE` so it disappears once the window
@@ -7,6 +8,10 @@
 //! server starts and serves while Redis is down; a call made during an
 //! outage fails within [`TIMEOUT`], and for a second after a failure calls
 //! fail at once instead of piling onto a dead server.
+
+mod events;
+
+pub use events::{CHANNEL as EVENTS_CHANNEL, RedisFanOut};
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};

@@ -16,7 +16,7 @@ async fn logged(app: &TestApp, n: usize) -> Vec<(EventType, Audience)> {
     let log = EventStore::new(db.clone());
     let mut events = Vec::new();
     let settled = eventually(std::time::Duration::from_secs(5), async || {
-        events = log.after(None, 1000).await.unwrap();
+        events = log.after(None, None, 1000).await.unwrap().events;
         events.len() >= n
     })
     .await;

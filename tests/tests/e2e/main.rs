@@ -19,6 +19,7 @@ mod packaging;
 mod products;
 mod security;
 mod smtp;
+mod streams;
 mod todos;
 mod tokens;
 mod traffic;

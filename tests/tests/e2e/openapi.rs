@@ -47,7 +47,7 @@ async fn the_served_document_is_openapi_3_1_with_schemes_errors_and_examples() {
         "and their constraints"
     );
     let tags: Vec<&str> = doc["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(tags, ["auth", "api-keys", "users", "todos", "products", "operations"]);
+    assert_eq!(tags, ["auth", "api-keys", "users", "todos", "products", "events", "operations"]);
     assert_eq!(
         (schemes["api_key"]["type"].as_str(), schemes["api_key"]["in"].as_str(), schemes["api_key"]["name"].as_str()),
         (Some("apiKey"), Some("header"), Some("X-API-Key"))

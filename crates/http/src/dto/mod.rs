@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod events;
 pub mod files;
 pub mod products;
 pub mod sets;

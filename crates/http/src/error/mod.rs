@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The body is not parseable JSON or form data. → 400 `malformed_body`
     #[error("malformed body: {0}")]
     MalformedBody(String),
+    /// A WebSocket endpoint got a plain request. → 426 `upgrade_required` with `Upgrade: websocket`
+    #[error("websocket upgrade required: {0}")]
+    UpgradeRequired(String),
     /// No credentials were sent. → 401 `unauthenticated`
     #[error("authentication required")]
     Unauthenticated,
@@ -114,6 +117,15 @@ impl ApiError {
                     format!("the body could not be parsed: {why}"),
                 ),
                 none,
+            ),
+            Self::UpgradeRequired(why) => (
+                Problem::new(
+                    StatusCode::UPGRADE_REQUIRED,
+                    "upgrade_required",
+                    "WebSocket upgrade required",
+                    format!("open this endpoint as a WebSocket: {why}"),
+                ),
+                vec![(header::UPGRADE, HeaderValue::from_static("websocket"))],
             ),
             Self::Unauthenticated => (
                 Problem::new(

@@ -11,7 +11,7 @@ mod refine;
 
 use crate::docs;
 use crate::problem::{Problem, ProblemField};
-use crate::routes::{api_keys, auth, files, health, oauth, products, recovery, todos, users};
+use crate::routes::{api_keys, auth, events, files, health, oauth, products, recovery, todos, users};
 use conditional::ConditionalRequests;
 use refine::Refinements;
 use utoipa::Modify;
@@ -42,8 +42,12 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         products::list, products::create, products::get, products::update, products::delete, products::adjust_stock,
         files::upload_attachment, files::list_attachments, files::download_attachment, files::detach,
         files::set_product_image, files::product_image,
+        events::server_sent_events, events::websocket, events::ticket,
     ),
-    components(schemas(Problem, ProblemField, crate::dto::sets::IdempotencyKey)),
+    components(schemas(
+        Problem, ProblemField, crate::dto::sets::IdempotencyKey,
+        crate::dto::events::StreamEvent, crate::dto::events::ClientMessage, crate::dto::events::ControlMessage,
+    )),
     modifiers(&Security, &StandardErrors, &Deprecations, &Refinements, &ConditionalRequests),
     tags(
         (name = "auth", description = "Registration, login, tokens and sessions"),
@@ -51,6 +55,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         (name = "users", description = "Your account, and administration of users"),
         (name = "todos", description = "Your own todos"),
         (name = "products", description = "The public product catalogue"),
+        (name = "events", description = "Real-time events: a WebSocket and Server-Sent Events over a durable log, \
+            resumable after any event id"),
         (name = "operations", description = "Health and the API description"),
     )
 )]
@@ -63,12 +69,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// Operations an API key may not call (the handlers check it with
 /// `Principal::require_session`; a test compares the two).
-pub const SESSION_ONLY: [(&str, &str); 8] = [
+pub const SESSION_ONLY: [(&str, &str); 9] = [
     ("post", "/api/v1/api-keys"),
     ("get", "/api/v1/api-keys"),
     ("delete", "/api/v1/api-keys/{id}"),
     ("post", "/api/v1/auth/logout-all"),
     ("post", "/api/v1/auth/verify-email/resend"),
+    ("post", "/api/v1/events/tickets"),
     ("patch", "/api/v1/users/me"),
     ("delete", "/api/v1/users/me"),
     ("post", "/api/v1/users/me/password"),

@@ -7,6 +7,7 @@ pub(crate) mod api_keys;
 pub(crate) mod auth;
 pub mod deprecation;
 mod endpoint;
+pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod health;
 pub(crate) mod oauth;
@@ -35,6 +36,7 @@ fn register(cfg: &mut web::ServiceConfig, mounted: &mut Vec<(String, String)>) {
         todos::configure(&mut routes);
         products::configure(&mut routes);
         files::configure(&mut routes);
+        events::configure(&mut routes);
         crate::docs::register(&mut routes);
     }
     crate::docs::configure(cfg);

@@ -171,5 +171,8 @@ pub(crate) async fn record(conn: &mut Conn, new: &[rivet_domain::events::NewEven
             .execute(conn)
             .await?;
     }
+    if let (Some(notify), false) = (super::NOTIFY_EVENTS, new.is_empty()) {
+        diesel::sql_query(notify).execute(conn).await?;
+    }
     Ok(())
 }

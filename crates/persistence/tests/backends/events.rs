@@ -18,7 +18,7 @@ use rivet_persistence::EventStore;
 async fn settled(log: &EventStore, after: Option<EventPosition>, n: usize) -> Vec<Event> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
-        let events = log.after(after, 100).await.unwrap();
+        let events = log.after(after, None, 100).await.unwrap().events;
         if events.len() >= n || std::time::Instant::now() > deadline {
             return events;
         }
@@ -61,14 +61,21 @@ async fn changes_record_their_events_and_failed_ones_none(s: Stores) {
     assert!(events.windows(2).all(|w| w[0].position < w[1].position), "positions increase");
     assert!(events.windows(2).all(|w| w[0].position.encode() < w[1].position.encode()), "and so do their ids");
 
-    let rest = log.after(Some(events[0].position), 100).await.unwrap();
+    assert_eq!(log.head().await.unwrap(), Some(events[2].position), "the head is the last event");
+    let stranger = rivet_domain::UserId(uuid::Uuid::now_v7());
+    assert!(log.after(None, Some(stranger), 100).await.unwrap().events.is_empty(), "another user sees none");
+    assert_eq!(log.after(None, Some(owner), 100).await.unwrap().events, events, "the owner sees all");
+    let rest = log.after(Some(events[0].position), None, 100).await.unwrap().events;
     assert_eq!(rest, events[1..], "resuming after the first gives the rest, no duplicate");
-    assert!(log.after(Some(events[2].position), 100).await.unwrap().is_empty());
-    assert_eq!(log.after(None, 2).await.unwrap(), events[..2], "the limit holds");
+    assert!(log.after(Some(events[2].position), None, 100).await.unwrap().events.is_empty());
+    assert_eq!(log.after(None, None, 2).await.unwrap().events, events[..2], "the limit holds");
 
+    assert_eq!(log.horizon().await.unwrap(), None, "nothing purged yet");
     assert_eq!(log.purge_before(now() - chrono::Duration::hours(1)).await.unwrap(), 0, "recent events stay");
+    assert_eq!(log.horizon().await.unwrap(), None);
     assert_eq!(log.purge_before(now() + chrono::Duration::seconds(1)).await.unwrap(), 3);
-    assert!(log.after(None, 100).await.unwrap().is_empty());
+    assert!(log.after(None, None, 100).await.unwrap().events.is_empty());
+    assert_eq!(log.horizon().await.unwrap(), Some(events[2].position), "the horizon moved past the purged");
 }
 
 on_both_backends!(changes_record_their_events_and_failed_ones_none);
@@ -80,7 +87,7 @@ async fn connection(s: &Stores) -> AsyncPgConnection {
 }
 
 async fn kinds_after(log: &EventStore, after: Option<EventPosition>) -> Vec<EventType> {
-    log.after(after, 10).await.unwrap().iter().map(|e| e.kind).collect()
+    log.after(after, None, 10).await.unwrap().events.iter().map(|e| e.kind).collect()
 }
 
 /// Transaction A takes the smaller event id but commits after B: a reader by
@@ -93,6 +100,8 @@ async fn an_event_committed_late_with_a_smaller_id_is_not_skipped() -> Result<()
     a.batch_execute(&format!("BEGIN; {INSERT} ('todo.created', now(), '{{}}')")).await.unwrap();
     b.batch_execute(&format!("BEGIN; {INSERT} ('todo.updated', now(), '{{}}'); COMMIT")).await.unwrap();
     assert_eq!(kinds_after(&log, None).await, [], "B waits behind A, which is still running");
+    assert!(log.after(None, None, 10).await.unwrap().held_back, "and the reader is told to look again");
+    assert_eq!(log.head().await.unwrap(), None, "the head does not pass A either");
     a.batch_execute("COMMIT").await.unwrap();
     let events = settled(&log, None, 2).await;
     assert_eq!(events.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventType::TodoCreated, EventType::TodoUpdated]);
@@ -119,3 +128,33 @@ async fn an_event_of_a_younger_transaction_sorts_after_what_was_read() -> Result
     assert!(next[0].position.seq < first[0].position.seq, "though its id is smaller");
     Ok(())
 }
+
+async fn a_ticket_opens_one_stream_and_only_in_time(s: Stores) {
+    use rivet_domain::events::{NewTicket, TicketRepository};
+    use rivet_domain::ports::SessionRepository;
+    use rivet_domain::{NewSession, RefreshTokenHash, SessionId};
+    let log = EventStore::new(s.db.clone());
+    let user = s.users.insert(new_user("ada@example.com", Role::User)).await.unwrap().id;
+    let session = SessionId::new();
+    let t = now();
+    let refresh_token = RefreshTokenHash("f".repeat(64));
+    let expires_at = t + chrono::Duration::days(1);
+    s.sessions
+        .create(NewSession { id: session, user_id: user, created_at: t, expires_at, refresh_token })
+        .await
+        .unwrap();
+    let ticket = |hash: &str, secs| NewTicket {
+        hash: hash.into(),
+        user_id: user,
+        session_id: session,
+        expires_at: t + chrono::Duration::seconds(secs),
+    };
+    log.issue(ticket("live", 30)).await.unwrap();
+    log.issue(ticket("stale", -1)).await.unwrap();
+    assert_eq!(log.redeem("live", now()).await.unwrap(), Some((user, session)));
+    assert_eq!(log.redeem("live", now()).await.unwrap(), None, "used once");
+    assert_eq!(log.redeem("stale", now()).await.unwrap(), None, "expired");
+    assert_eq!(log.redeem("unknown", now()).await.unwrap(), None);
+}
+
+on_both_backends!(a_ticket_opens_one_stream_and_only_in_time);

@@ -1,0 +1,2 @@
+DROP TABLE event_tickets;
+DROP TABLE event_horizon;

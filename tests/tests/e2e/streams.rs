@@ -1,0 +1,351 @@
+//! The event streams from outside: a WebSocket and SSE client against the
+//! real server, on both databases — who receives what, resume without gap
+//! or duplicate, tickets, two instances, slow consumers, revocation, reset,
+//! and the fan-out channel dropping.
+
+use rivet_domain::Role;
+use rivet_domain::events::EventLog;
+use rivet_e2e::streams::WAIT;
+use rivet_e2e::{Backend, TestApp, Tokens, on_both_backends};
+use rivet_persistence::{Database, DbOptions, EventStore};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+async fn new_todo(app: &TestApp, t: &Tokens, title: &str) -> Value {
+    let r = app.post("/api/v1/todos", &json!({"title": title}), Some(&t.access)).await;
+    assert_eq!(r.status, 201, "{r}");
+    r.body
+}
+
+async fn new_product(app: &TestApp, t: &Tokens, sku: &str) -> Value {
+    let body =
+        json!({"sku": sku, "name": "Streamed", "price_cents": 10, "currency": "EUR", "category": "x", "stock": 5});
+    let r = app.post("/api/v1/products", &body, Some(&t.access)).await;
+    assert_eq!(r.status, 201, "{r}");
+    r.body
+}
+
+async fn todo_events_go_to_their_owner_and_products_to_everyone(app: TestApp) {
+    let (ada_id, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let (_, bob) = app.signed_in_as("bob@example.com", Role::User).await;
+    let (_, m) = app.signed_in_as("manager@example.com", Role::Manager).await;
+    let mut ada_ws = app.socket_with_bearer(&ada.access).await;
+    let mut bob_ws = app.socket_authenticated(&bob.access).await;
+
+    let todo = new_todo(&app, &ada, "mine").await;
+    let event = ada_ws.json().await;
+    assert_eq!(event["type"], "todo.created", "{event}");
+    assert_eq!(event["data"]["id"], todo["id"]);
+    assert_eq!(event["data"]["version"], 1);
+    assert!(event["occurred_at"].is_string() && event["id"].as_str().is_some_and(|id| id.len() == 32), "{event}");
+
+    let product = new_product(&app, &m, "ST-1").await;
+    for ws in [&mut ada_ws, &mut bob_ws] {
+        let event = ws.json().await;
+        assert_eq!(event["type"], "product.created", "bob's first event is the product, never ada's todo: {event}");
+        assert_eq!(event["data"]["id"], product["id"]);
+    }
+    let adjust = json!({"delta": -2, "reason": "sold"});
+    let path = format!("/api/v1/products/{}/stock-adjustments", product["id"].as_str().unwrap());
+    assert_eq!(app.post(&path, &adjust, Some(&m.access)).await.status, 200);
+    let stock = bob_ws.json().await;
+    assert_eq!((stock["type"].as_str(), stock["data"]["stock"].as_i64()), (Some("product.stock_changed"), Some(3)));
+    bob_ws.silent_for(Duration::from_millis(300)).await;
+    assert!(!ada_id.is_empty());
+}
+
+async fn a_reconnect_resumes_after_the_last_id_with_no_gap_and_no_duplicate(app: TestApp) {
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let mut ws = app.socket_with_bearer(&ada.access).await;
+    for title in ["one", "two"] {
+        new_todo(&app, &ada, title).await;
+    }
+    let (e1, e2) = (ws.json().await, ws.json().await);
+    assert!(e1["id"].as_str() < e2["id"].as_str());
+    ws.close().await;
+
+    let mut missed = Vec::new();
+    for title in ["three", "four", "five"] {
+        missed.push(new_todo(&app, &ada, title).await["id"].clone());
+    }
+    let mut ws = app.socket(&[], "").await;
+    ws.send(json!({"type": "auth", "token": ada.access, "after": e2["id"]})).await;
+    assert_eq!(ws.json().await["type"], "ready");
+    for id in &missed {
+        let event = ws.json().await;
+        assert_eq!((&event["type"], &event["data"]["id"]), (&json!("todo.created"), id), "replayed in order");
+    }
+    let live = new_todo(&app, &ada, "six").await;
+    let e6 = ws.json().await;
+    assert_eq!(e6["data"]["id"], live["id"], "then live, nothing twice");
+
+    // A subscribe on an open socket replays after its id, skipping what this
+    // socket already sent.
+    let e7_todo = new_todo(&app, &ada, "seven").await;
+    let e7 = ws.json().await;
+    assert_eq!(e7["data"]["id"], e7_todo["id"]);
+    ws.send(json!({"type": "subscribe", "topics": ["todo"], "after": e2["id"]})).await;
+    assert_eq!(ws.json().await["type"], "subscribed");
+    let e8_todo = new_todo(&app, &ada, "eight").await;
+    let mut seen = Vec::new();
+    while seen.last() != Some(&e8_todo["id"]) {
+        let event = ws.json().await;
+        seen.push(event["data"]["id"].clone());
+    }
+    assert_eq!(seen, [e8_todo["id"].clone()], "everything from e3 to e7 was sent on this socket already");
+
+    let bad = json!({"type": "subscribe", "topics": ["todos.made"]});
+    ws.send(bad).await;
+    let error = ws.json().await;
+    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some("invalid_topic")), "{error}");
+    ws.send(json!({"type": "dance"})).await;
+    assert_eq!(ws.json().await["code"], "invalid_message", "and the socket stays open");
+}
+
+async fn topics_narrow_the_stream(app: TestApp) {
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let (_, m) = app.signed_in_as("manager@example.com", Role::Manager).await;
+    let mut ws = app.socket(&[("authorization", &format!("Bearer {}", ada.access))], "?topics=product").await;
+    let ready = ws.json().await;
+    assert_eq!(
+        ready["topics"],
+        json!(["product.created", "product.updated", "product.deleted", "product.stock_changed"])
+    );
+    new_todo(&app, &ada, "not shown").await;
+    new_product(&app, &m, "ST-2").await;
+    assert_eq!(ws.json().await["type"], "product.created", "the todo event was filtered out");
+}
+
+async fn sockets_refuse_missing_or_bad_authentication(app: TestApp) {
+    let mut ws = app.socket(&[], "").await;
+    ws.send(json!({"type": "auth", "token": "not-a-token"})).await;
+    let (_, code, _) = ws.closed_within(WAIT).await;
+    assert_eq!(code, 4001);
+    let mut ws = app.socket(&[], "").await;
+    ws.send(json!({"type": "subscribe"})).await;
+    assert_eq!(ws.closed_within(WAIT).await.1, 4001, "subscribe before auth");
+    let refused = app.get("/api/v1/events/ws", Some("nope")).await;
+    assert_eq!(refused.status, 401, "a bad header is refused before the upgrade: {refused}");
+    let plain = app.get("/api/v1/events/ws", None).await;
+    assert_eq!((plain.status, plain.code()), (426, "upgrade_required"), "{plain}");
+    let token_in_url = app.get("/api/v1/events/ws?token=abc", None).await;
+    assert_eq!(token_in_url.status, 422, "no token in the URL: {token_in_url}");
+}
+
+async fn server_sent_events_open_with_a_single_use_ticket_and_resume(app: TestApp) {
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    assert_eq!(app.get("/api/v1/events", None).await.status, 401);
+    let ticket = app.post("/api/v1/events/tickets", &json!({}), Some(&ada.access)).await;
+    assert_eq!((ticket.status, ticket.body["expires_in"].as_u64()), (201, Some(30)), "{ticket}");
+    let path = format!("/api/v1/events?ticket={}", ticket.body["ticket"].as_str().unwrap());
+    let mut stream = app.sse(&path, &[]).await;
+    assert_eq!((stream.status, stream.content_type.as_str()), (200, "text/event-stream"));
+    let again = app.get(&path, None).await;
+    assert_eq!((again.status, again.code()), (401, "invalid_token"), "a ticket opens one stream: {again}");
+
+    let first = new_todo(&app, &ada, "sse").await;
+    let event = stream.event().await;
+    assert_eq!((event.event.as_str(), &event.data["data"]["id"]), ("todo.created", &first["id"]));
+    assert_eq!(event.id.as_deref(), event.data["id"].as_str(), "the id line is the event id");
+    drop(stream);
+
+    let missed = new_todo(&app, &ada, "while away").await;
+    let bearer = format!("Bearer {}", ada.access);
+    let last = event.id.unwrap();
+    let mut resumed = app.sse("/api/v1/events", &[("authorization", &bearer), ("last-event-id", &last)]).await;
+    assert_eq!(resumed.status, 200);
+    assert_eq!(resumed.event().await.data["data"]["id"], missed["id"], "Last-Event-ID resumes after it");
+    let next = new_todo(&app, &ada, "live").await;
+    assert_eq!(resumed.event().await.data["data"]["id"], next["id"]);
+    let bad = app.sse("/api/v1/events?after=xyz", &[("authorization", &bearer)]).await;
+    assert_eq!(bad.status, 422);
+}
+
+async fn a_resume_older_than_the_log_gets_a_reset(app: TestApp) {
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let mut ws = app.socket_with_bearer(&ada.access).await;
+    new_todo(&app, &ada, "old").await;
+    new_todo(&app, &ada, "older than the log keeps").await;
+    let old = ws.json().await;
+    ws.json().await;
+    ws.close().await;
+    let db = Database::connect(&DbOptions::new(&app.settings.database.url)).unwrap();
+    let log = EventStore::new(db.clone());
+    assert!(log.purge_before(rivet_domain::time::now() + chrono::Duration::seconds(1)).await.unwrap() >= 2);
+    db.close();
+    let mut ws = app.socket(&[], "").await;
+    ws.send(json!({"type": "auth", "token": ada.access, "after": old["id"]})).await;
+    assert_eq!(ws.json().await["type"], "ready");
+    assert_eq!(ws.json().await, json!({"type": "reset"}));
+    let live = new_todo(&app, &ada, "after the reset").await;
+    assert_eq!(ws.json().await["data"]["id"], live["id"]);
+}
+
+async fn an_event_raised_on_one_instance_reaches_subscribers_on_another(first: TestApp) {
+    let second = TestApp::start(first.settings.clone(), first.backend).await;
+    let (_, ada) = first.signed_in_as("ada@example.com", Role::User).await;
+    let mut on_second = second.socket_with_bearer(&ada.access).await;
+    let started = Instant::now();
+    let todo = new_todo(&first, &ada, "crosses over").await;
+    let event = on_second.json().await;
+    assert_eq!(event["data"]["id"], todo["id"]);
+    // PostgreSQL wakes the other instance at once; SQLite's memory fan-out
+    // leaves it to the poll (`[events] poll_interval_ms`, 1 s).
+    let bound = if first.backend == Backend::Postgres { 1 } else { 2 };
+    assert!(started.elapsed() < Duration::from_secs(bound), "{:?}", started.elapsed());
+}
+
+async fn a_slow_consumer_is_closed_and_can_resume(app: TestApp) {
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let (_, m) = app.signed_in_as("manager@example.com", Role::Manager).await;
+    let bearer = format!("Bearer {}", ada.access);
+    let mut slow = app.socket_with_receive_buffer(&[("authorization", &bearer)], "?topics=product", Some(2048)).await;
+    assert_eq!(slow.json().await["type"], "ready");
+    let product = new_product(&app, &m, "ST-3").await;
+    let path = format!("/api/v1/products/{}/stock-adjustments", product["id"].as_str().unwrap());
+    // Far more events than the buffer (8), the socket's channel and the
+    // kernel buffers hold, while the client reads nothing.
+    let client = app.client.clone();
+    let url = format!("{}{path}", app.base);
+    let mut sent = 0;
+    let started = Instant::now();
+    while sent < 3000 && started.elapsed() < Duration::from_secs(30) {
+        let batch = (0..50)
+            .map(|_| client.post(&url).bearer_auth(&m.access).json(&json!({"delta": 1, "reason": "restock"})).send());
+        for r in futures_util::future::join_all(batch).await {
+            assert_eq!(r.unwrap().status().as_u16(), 200);
+            sent += 1;
+        }
+    }
+    let (received, code, reason) = slow.closed_within(Duration::from_secs(30)).await;
+    assert_eq!((code, reason.as_str()), (4003, "lagging"), "after {} of {sent} events", received.len());
+    assert!(received.len() < sent, "never buffered without bound: {} of {sent}", received.len());
+    let last = received.iter().rev().find(|e| e["id"].is_string()).expect("some events came first");
+    let mut resumed = app.socket(&[], "").await;
+    resumed.send(json!({"type": "auth", "token": ada.access, "topics": ["product"], "after": last["id"]})).await;
+    assert_eq!(resumed.json().await["type"], "ready");
+    let next = resumed.json().await;
+    assert!(next["id"].as_str() > last["id"].as_str(), "the resume carries on after the last one received");
+}
+
+async fn revoking_credentials_closes_their_streams(app: TestApp) {
+    let (ada_id, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let (_, admin) = app.signed_in_as("admin@example.com", Role::Admin).await;
+    let mut ws = app.socket_with_bearer(&ada.access).await;
+    let started = Instant::now();
+    assert_eq!(app.post("/api/v1/auth/logout-all", &json!({}), Some(&ada.access)).await.status, 204);
+    let (_, code, reason) = ws.closed_within(Duration::from_secs(5)).await;
+    assert_eq!((code, reason.as_str()), (4002, "revoked"));
+    println!("logout-all closed the socket in {:?}", started.elapsed());
+
+    let ada = app.login("ada@example.com", rivet_e2e::PASSWORD).await;
+    let key = app.post("/api/v1/api-keys", &json!({"name": "feed", "scopes": ["todos:read"]}), Some(&ada.access)).await;
+    assert_eq!(key.status, 201, "{key}");
+    let secret = key.body["key"].as_str().unwrap().to_owned();
+    let mut by_key = app.socket(&[("x-api-key", &secret)], "").await;
+    assert_eq!(by_key.json().await["topics"].as_array().map(Vec::len), Some(9), "todos:read and the catalogue");
+    let mut by_session = app.socket_with_bearer(&ada.access).await;
+    let key_path = format!("/api/v1/api-keys/{}", key.body["id"].as_str().unwrap());
+    assert_eq!(app.delete(&key_path, Some(&ada.access)).await.status, 204);
+    assert_eq!(by_key.closed_within(Duration::from_secs(5)).await.1, 4002, "the key's stream closes");
+    new_todo(&app, &ada, "still here").await;
+    assert_eq!(by_session.json().await["type"], "todo.created", "the session's stream stays");
+
+    let off = json!({"is_active": false});
+    assert_eq!(app.patch(&format!("/api/v1/users/{ada_id}"), &off, Some(&admin.access)).await.status, 200);
+    assert_eq!(by_session.closed_within(Duration::from_secs(5)).await.1, 4002, "deactivation closes the rest");
+}
+
+on_both_backends!(
+    todo_events_go_to_their_owner_and_products_to_everyone,
+    a_reconnect_resumes_after_the_last_id_with_no_gap_and_no_duplicate,
+    topics_narrow_the_stream,
+    sockets_refuse_missing_or_bad_authentication,
+    server_sent_events_open_with_a_single_use_ticket_and_resume,
+    a_resume_older_than_the_log_gets_a_reset,
+    an_event_raised_on_one_instance_reaches_subscribers_on_another,
+    revoking_credentials_closes_their_streams,
+);
+
+mod slow_consumer {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = rivet_e2e::TestApp::spawn_with(rivet_e2e::Backend::Sqlite, |s| s.events.buffer = 8).await;
+        super::a_slow_consumer_is_closed_and_can_resume(app).await;
+    }
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let app = rivet_e2e::TestApp::spawn_with(rivet_e2e::Backend::Postgres, |s| s.events.buffer = 8).await;
+        super::a_slow_consumer_is_closed_and_can_resume(app).await;
+    }
+}
+
+/// The fan-out channel dropping: the listener's connection is killed (as a
+/// PostgreSQL restart or failover would); events raised meanwhile still
+/// arrive, and the listener comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_postgres_listener_dropping_loses_nothing() {
+    let first = TestApp::spawn(Backend::Postgres).await;
+    let second = TestApp::start(first.settings.clone(), Backend::Postgres).await;
+    let (_, ada) = first.signed_in_as("ada@example.com", Role::User).await;
+    let mut ws = second.socket_with_bearer(&ada.access).await;
+    let db = Database::connect(&DbOptions::new(&first.settings.database.url)).unwrap();
+    let killed = kill_listeners(&db).await;
+    assert!(killed >= 2, "each instance listens ({killed})");
+    let during = new_todo(&first, &ada, "while the channel is down").await;
+    assert_eq!(ws.json().await["data"]["id"], during["id"], "the poll delivers it");
+    let back = rivet_e2e::eventually(WAIT, async || listeners(&db).await >= 2).await;
+    assert!(back.is_some(), "the listeners reconnect");
+    let started = Instant::now();
+    let after = new_todo(&first, &ada, "after").await;
+    assert_eq!(ws.json().await["data"]["id"], after["id"]);
+    assert!(started.elapsed() < Duration::from_millis(900), "woken by NOTIFY again: {:?}", started.elapsed());
+    db.close();
+}
+
+async fn listeners(db: &Database) -> i64 {
+    scalar(db, "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'")
+        .await
+}
+
+async fn kill_listeners(db: &Database) -> i64 {
+    scalar(db, "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'").await
+}
+
+async fn scalar(db: &Database, sql: &str) -> i64 {
+    use diesel::QueryableByName;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let rivet_persistence::db::Pool::Postgres(pool) = db.pool() else { panic!("a PostgreSQL database") };
+    let mut conn = pool.get().await.unwrap();
+    let rows: Vec<N> = diesel_async::RunQueryDsl::load(diesel::sql_query(sql), &mut conn).await.unwrap();
+    rows[0].n
+}
+
+/// The Redis fan-out: two instances told by Redis, and its subscription
+/// dropping (`CLIENT KILL TYPE pubsub`, as a Redis restart would) loses nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_fan_out_crosses_instances_and_survives_losing_its_subscription() {
+    let redis = std::env::var("RIVET_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let first = TestApp::spawn_with(Backend::Postgres, |s| {
+        s.events.backend = rivet_app::settings::EventBackend::Redis;
+        s.events.redis_url = serde_json::from_value(json!(redis)).unwrap();
+    })
+    .await;
+    let second = TestApp::start(first.settings.clone(), Backend::Postgres).await;
+    let (_, ada) = first.signed_in_as("ada@example.com", Role::User).await;
+    let mut ws = second.socket_with_bearer(&ada.access).await;
+    let started = Instant::now();
+    let todo = new_todo(&first, &ada, "over redis").await;
+    assert_eq!(ws.json().await["data"]["id"], todo["id"]);
+    assert!(started.elapsed() < Duration::from_millis(900), "woken by redis: {:?}", started.elapsed());
+
+    let client = redis::Client::open(redis.as_str()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("CLIENT").arg("KILL").arg("TYPE").arg("pubsub").query_async(&mut conn).await.unwrap();
+    let during = new_todo(&first, &ada, "while redis is away").await;
+    assert_eq!(ws.json().await["data"]["id"], during["id"], "nothing is missed");
+}
