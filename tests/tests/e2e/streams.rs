@@ -349,3 +349,24 @@ async fn the_redis_fan_out_crosses_instances_and_survives_losing_its_subscriptio
     let during = new_todo(&first, &ada, "while redis is away").await;
     assert_eq!(ws.json().await["data"]["id"], during["id"], "nothing is missed");
 }
+
+/// A peer that answers nothing, not even the server's pings, is dropped
+/// after `[events] idle_timeout_secs` (here 1 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_peer_is_dropped_after_the_idle_timeout() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |s| s.events.idle_timeout_secs = 1).await;
+    let (_, ada) = app.signed_in_as("ada@example.com", Role::User).await;
+    let mut ws = app.socket_with_bearer(&ada.access).await;
+    // Not reading: the client library cannot answer the pings.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // The server closed it (4000 `idle_timeout`); a client that does not
+    // read may instead see the connection reset under its unanswered pings.
+    let (_, code, reason) = ws.closed_within(WAIT).await;
+    assert!(code == 4000 && reason == "idle_timeout" || code == 1006, "{code} {reason}");
+
+    let mut live = app.socket_with_bearer(&ada.access).await;
+    // Read (and so answer pings) for longer than the timeout: still open.
+    live.silent_for(Duration::from_millis(2500)).await;
+    new_todo(&app, &ada, "still subscribed").await;
+    assert_eq!(live.json().await["type"], "todo.created");
+}

@@ -7,8 +7,8 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use rivet_persistence::schema::{
-    advisory_locks, api_keys, attachments, events, idempotency_keys, jobs, one_time_tokens, product_images, products,
-    refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
+    advisory_locks, api_keys, attachments, event_horizon, event_tickets, events, idempotency_keys, jobs,
+    one_time_tokens, product_images, products, refresh_tokens, sessions, stock_adjustments, todo_tags, todos, users,
 };
 use rivet_persistence::testing::TestDatabase;
 use rivet_persistence::{Database, DbOptions, with_conn};
@@ -40,6 +40,8 @@ fn declared() -> Tables {
         ("attachments".into(), columns(attachments::table.select(attachments::all_columns))),
         ("product_images".into(), columns(product_images::table.select(product_images::all_columns))),
         ("events".into(), columns(events::table.select(events::all_columns))),
+        ("event_horizon".into(), columns(event_horizon::table.select(event_horizon::all_columns))),
+        ("event_tickets".into(), columns(event_tickets::table.select(event_tickets::all_columns))),
     ])
 }
 
