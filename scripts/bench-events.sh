@@ -19,7 +19,7 @@ DB=rivet_bench_events
 A=18080
 B=18081
 
-ulimit -n 65536
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo build --release -q -p rivet-api-server -p rivet-e2e --bin rivet --bin rivet-event-load
 RIVET=target/release/rivet
 LOAD=target/release/rivet-event-load
@@ -46,6 +46,7 @@ serve() { # port
   echo "instance on $1 did not start"; cat "$WORK/serve-$1.log"; exit 1
 }
 rss_mib() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+cpu_secs() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.1f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
 "$RIVET" migrate >/dev/null
 "$RIVET" user create --email bench@example.com --password "correct horse battery staple" --role manager >/dev/null
@@ -70,6 +71,9 @@ cat "$WORK/idle.out" | tail -1
 
 echo "== $SUBSCRIBERS subscribers over two instances, $RATE changes/s for ${SECS}s"
 serve $B
-"$LOAD" fanout "ws://127.0.0.1:$A,ws://127.0.0.1:$B" "$TOKEN" "$SUBSCRIBERS" "$RATE" "$SECS" \
+B_PID=${PIDS[-1]}
+A_CPU=$(cpu_secs "$A_PID"); B_CPU=$(cpu_secs "$B_PID")
+time "$LOAD" fanout "ws://127.0.0.1:$A,ws://127.0.0.1:$B" "$TOKEN" "$SUBSCRIBERS" "$RATE" "$SECS" \
   "http://127.0.0.1:$A,http://127.0.0.1:$B" "$TOKEN" "$PRODUCT"
-echo "server RSS after: A $(rss_mib "$A_PID") MiB, B $(rss_mib "${PIDS[-1]}") MiB"
+echo "server CPU seconds during the run: A $(echo "$(cpu_secs "$A_PID") - $A_CPU" | bc), B $(echo "$(cpu_secs "$B_PID") - $B_CPU" | bc) (the load client's are under 'user'/'sys' above)"
+echo "server RSS after: A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"

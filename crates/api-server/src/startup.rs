@@ -79,10 +79,7 @@ impl Application {
             database: Arc::new(services.db.clone()) as Arc<dyn HealthCheck>,
             idempotency: services.idempotency.clone() as Arc<dyn IdempotencyStore>,
             cursors: CursorCodec::from_secret(&rivet_app::signing_material(settings)?),
-            events: Some(EventStreams {
-                hub: hub.clone(),
-                idle_timeout: Duration::from_secs(settings.events.idle_timeout_secs),
-            }),
+            events: Some(EventStreams::new(hub.clone(), Duration::from_secs(settings.events.idle_timeout_secs))),
             tickets: services.tickets.clone(),
         });
         let limits = web::Data::new(HttpLimits { max_json_bytes: settings.server.max_json_bytes });

@@ -42,10 +42,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         database: Arc::new(rivet.db.clone()) as Arc<dyn HealthCheck>,
         idempotency: rivet.idempotency.clone() as Arc<dyn IdempotencyStore>,
         cursors: CursorCodec::from_secret(&rivet_app::signing_material(&settings)?),
-        events: Some(rivet_http::events::EventStreams {
-            hub: rivet.start_events(&settings).await?,
-            idle_timeout: std::time::Duration::from_secs(settings.events.idle_timeout_secs),
-        }),
+        events: Some(rivet_http::events::EventStreams::new(
+            rivet.start_events(&settings).await?,
+            std::time::Duration::from_secs(settings.events.idle_timeout_secs),
+        )),
         tickets: rivet.tickets.clone(),
     });
 

@@ -13,10 +13,13 @@
 use crate::dto::events::{ControlMessage, EventMessage};
 use crate::state::AppState;
 use actix_ws::{CloseCode, CloseReason};
+use bytes::Bytes;
 use rivet_auth::{AuthError, Principal};
 use rivet_domain::api_key::Scope;
 use rivet_domain::events::{CloseReason as Ended, EventPosition, EventType, Hub, Next, Subscription, Topics};
 use rivet_domain::{RepoError, SessionId, UserId};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The event machinery handlers need, in [`AppState`].
@@ -25,6 +28,43 @@ pub struct EventStreams {
     pub hub: Hub,
     /// A peer that sent nothing for this long is dropped.
     pub idle_timeout: Duration,
+    /// Each event's JSON, encoded once for all the streams that send it.
+    pub encoded: Arc<EncodedEvents>,
+}
+
+impl EventStreams {
+    pub fn new(hub: Hub, idle_timeout: Duration) -> Self {
+        Self { hub, idle_timeout, encoded: Arc::default() }
+    }
+}
+
+/// The JSON of the latest events, by position: an event going to a
+/// thousand subscribers is encoded once, not a thousand times.
+#[derive(Debug, Default)]
+pub struct EncodedEvents {
+    recent: Mutex<(HashMap<EventPosition, Bytes>, VecDeque<EventPosition>)>,
+}
+
+/// Events whose encoding is kept.
+const ENCODED_KEPT: usize = 1024;
+
+impl EncodedEvents {
+    /// The JSON text of `event`.
+    pub(crate) fn of(&self, event: &rivet_domain::events::Event) -> Bytes {
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(json) = recent.0.get(&event.position) {
+            return json.clone();
+        }
+        let json = Bytes::from(serde_json::to_vec(&EventMessage::from(event)).unwrap_or_default());
+        if recent.1.len() >= ENCODED_KEPT
+            && let Some(oldest) = recent.1.pop_front()
+        {
+            recent.0.remove(&oldest);
+        }
+        recent.0.insert(event.position, json.clone());
+        recent.1.push_back(event.position);
+        json
+    }
 }
 
 /// How long a WebSocket client may take to send `{"type":"auth"}`.
@@ -160,11 +200,6 @@ impl Feed {
             return Ok(next);
         }
     }
-}
-
-/// The JSON text of an event.
-pub(crate) fn event_json(event: &rivet_domain::events::Event) -> String {
-    serde_json::to_string(&EventMessage::from(event)).unwrap_or_default()
 }
 
 /// The JSON text of a control message.

@@ -71,6 +71,14 @@ async fn open_all(urls: &[String], token: &str, n: usize, topics: &str) -> Vec<S
     sockets
 }
 
+/// The string value of the first `"name":"…"` in `json`.
+fn field<'a>(json: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!("\"{name}\":\"");
+    let start = json.find(&key)? + key.len();
+    let len = json[start..].find('"')?;
+    Some(&json[start..start + len])
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -134,8 +142,9 @@ async fn fanout(args: &[String]) {
                 match tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
                     Ok(Some(Ok(Message::Text(text)))) => {
                         let arrived = chrono::Utc::now();
-                        let Ok(event) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
-                        let (Some(id), Some(at)) = (event["id"].as_str(), event["occurred_at"].as_str()) else {
+                        // The two fields by position, not a full parse: the
+                        // client shares the machine with the servers.
+                        let (Some(id), Some(at)) = (field(&text, "id"), field(&text, "occurred_at")) else {
                             continue;
                         };
                         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(at) {
@@ -171,7 +180,19 @@ async fn fanout(args: &[String]) {
             .post(url)
             .bearer_auth(&writer)
             .json(&serde_json::json!({"delta": if i % 2 == 0 { 1 } else { -1 }, "reason": "bench"}));
-        pending.push(async move { request.send().await.map(|r| r.status().is_success()).unwrap_or(false) });
+        pending.push(async move {
+            match request.send().await {
+                Ok(r) if r.status().is_success() => true,
+                Ok(r) => {
+                    eprintln!("a change was answered {}: {}", r.status(), r.text().await.unwrap_or_default());
+                    false
+                }
+                Err(e) => {
+                    eprintln!("a change failed: {e}");
+                    false
+                }
+            }
+        });
         while let Some(Some(done)) = futures_util::FutureExt::now_or_never(pending.next()) {
             if done { ok += 1 } else { failed += 1 }
         }

@@ -5,8 +5,8 @@ use crate::dto::events::{ClientMessage, ControlMessage, TicketBody};
 use crate::error::ApiError;
 use crate::error::Location;
 use crate::events::{
-    AUTH_TIMEOUT, Closing, Credential, EventStreams, Feed, authenticate_token, close, control_json, event_json,
-    parse_after, topic_names, topics_for,
+    AUTH_TIMEOUT, Closing, Credential, EventStreams, Feed, authenticate_token, close, control_json, parse_after,
+    topic_names, topics_for,
 };
 use crate::extract::{API_KEY, Authenticated, data_error};
 use crate::problem::Problem;
@@ -152,7 +152,14 @@ pub(crate) async fn server_sent_events(req: HttpRequest, state: web::Data<AppSta
     let feed =
         Feed::open(&streams.hub, principal.user_id, topics, after, None).await.map_err(rivet_auth::AuthError::from)?;
     let keep_alive = (streams.idle_timeout / 3).max(Duration::from_secs(1));
-    let sse = Sse { feed, state: state.clone(), credential, ticks: tokio::time::interval(keep_alive), done: false };
+    let sse = Sse {
+        feed,
+        encoded: streams.encoded.clone(),
+        state: state.clone(),
+        credential,
+        ticks: tokio::time::interval(keep_alive),
+        done: false,
+    };
     let body = futures_util::stream::unfold(sse, |mut sse| async move {
         let chunk = sse.next_chunk().await?;
         Some((Ok::<_, std::convert::Infallible>(chunk), sse))
@@ -167,6 +174,7 @@ pub(crate) async fn server_sent_events(req: HttpRequest, state: web::Data<AppSta
 
 struct Sse {
     feed: Feed,
+    encoded: std::sync::Arc<crate::events::EncodedEvents>,
     state: web::Data<AppState>,
     credential: Credential,
     ticks: tokio::time::Interval,
@@ -184,8 +192,12 @@ impl Sse {
                 next = self.feed.next() => match next {
                     Ok(Next::Event(event)) => {
                         let kind = event.kind.as_str();
-                        let text = format!("id: {}\nevent: {kind}\ndata: {}\n\n", event.position.encode(), event_json(&event));
-                        return Some(Bytes::from(text));
+                        let json = self.encoded.of(&event);
+                        let mut text = bytes::BytesMut::with_capacity(json.len() + 80);
+                        text.extend_from_slice(format!("id: {}\nevent: {kind}\ndata: ", event.position.encode()).as_bytes());
+                        text.extend_from_slice(&json);
+                        text.extend_from_slice(b"\n\n");
+                        return Some(text.freeze());
                     }
                     Ok(Next::Reset) => {
                         return Some(Bytes::from(format!("event: reset\ndata: {}\n\n", control_json(&ControlMessage::Reset))));
@@ -296,7 +308,7 @@ struct Opened {
 }
 
 impl Socket {
-    async fn send(&mut self, text: String) -> bool {
+    async fn send(&mut self, text: impl Into<bytestring::ByteString>) -> bool {
         matches!(tokio::time::timeout(SEND_TIMEOUT, self.session.text(text)).await, Ok(Ok(())))
     }
 
@@ -414,7 +426,9 @@ impl Socket {
                 }
                 next = feed.next() => match next {
                     Ok(Next::Event(event)) => {
-                        if !self.send(event_json(&event)).await { return; }
+                        let json = self.streams.encoded.of(&event);
+                        let Ok(text) = bytestring::ByteString::try_from(json) else { return };
+                        if !self.send(text).await { return; }
                     }
                     Ok(Next::Reset) => {
                         if !self.send(control_json(&ControlMessage::Reset)).await { return; }
