@@ -137,7 +137,7 @@ pub(crate) fn topics_for(principal: &Principal, names: Option<&[String]>) -> Res
 
 /// The names of the types in `topics`.
 pub(crate) fn topic_names(topics: Topics) -> Vec<&'static str> {
-    EventType::PUBLIC.into_iter().filter(|t| topics.contains(*t)).map(EventType::as_str).collect()
+    EventType::PUBLIC.iter().copied().filter(|t| topics.contains(*t)).map(EventType::as_str).collect()
 }
 
 /// A resume position a client sent.

@@ -38,19 +38,6 @@ pub enum EventType {
 }
 
 impl EventType {
-    /// The types clients receive.
-    pub const PUBLIC: [Self; 9] = [
-        Self::TodoCreated,
-        Self::TodoUpdated,
-        Self::TodoDeleted,
-        Self::TodoAttachmentAdded,
-        Self::TodoAttachmentDeleted,
-        Self::ProductCreated,
-        Self::ProductUpdated,
-        Self::ProductDeleted,
-        Self::ProductStockChanged,
-    ];
-
     /// Every type the log holds.
     pub const ALL: [Self; 10] = [
         Self::TodoCreated,
@@ -64,6 +51,9 @@ impl EventType {
         Self::ProductStockChanged,
         Self::AccessRevoked,
     ];
+
+    /// The types clients receive: all but the internal last one.
+    pub const PUBLIC: &'static [Self] = Self::ALL.split_at(Self::ALL.len() - 1).0;
 
     /// The name clients see (`todo.created`).
     pub fn as_str(self) -> &'static str {
@@ -170,7 +160,8 @@ impl Topics {
         for name in names {
             let family = name.strip_suffix(".*").unwrap_or(name);
             let matched: Vec<EventType> = EventType::PUBLIC
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|t| t.as_str() == name || t.as_str().split('.').next() == Some(family))
                 .collect();
             if matched.is_empty() {
@@ -184,7 +175,7 @@ impl Topics {
     /// These topics less the types `keep` refuses.
     #[must_use]
     pub fn retain(self, keep: impl Fn(EventType) -> bool) -> Self {
-        Self(EventType::PUBLIC.into_iter().filter(|t| self.contains(*t) && keep(*t)).fold(0, |m, t| m | t.bit()))
+        Self(EventType::PUBLIC.iter().filter(|t| self.contains(**t) && keep(**t)).fold(0, |m, t| m | t.bit()))
     }
 
     /// True when events of `kind` are wanted.
