@@ -47,3 +47,16 @@ impl MetricsSource for QueueMetrics {
         }
     }
 }
+
+/// Event-stream subscribers connected to this instance.
+#[derive(Debug, Clone)]
+pub struct EventMetrics(pub rivet_domain::events::Hub);
+
+#[async_trait]
+impl MetricsSource for EventMetrics {
+    async fn render(&self, out: &mut String) {
+        out.push_str("# HELP rivet_event_subscribers Event-stream subscribers (WebSocket and SSE) on this instance.\n");
+        out.push_str("# TYPE rivet_event_subscribers gauge\n");
+        let _ = writeln!(out, "rivet_event_subscribers {}", self.0.subscribers());
+    }
+}

@@ -1,7 +1,7 @@
 //! Building the application from settings: the one function `main` and the
 //! end-to-end tests share.
 
-use crate::metrics_sources::{PoolMetrics, QueueMetrics};
+use crate::metrics_sources::{EventMetrics, PoolMetrics, QueueMetrics};
 use crate::protection::{cors_middleware, rate_limiter, security_headers};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpServer, web};
@@ -87,6 +87,7 @@ impl Application {
         let metrics = web::Data::new(Metrics::new(vec![
             Arc::new(PoolMetrics(services.db.clone())),
             Arc::new(QueueMetrics(services.jobs.clone())),
+            Arc::new(EventMetrics(hub.clone())),
         ]));
         let hsts = settings.server.hsts;
         let cors = settings.cors.clone();

@@ -52,6 +52,8 @@ async fn todo_events_go_to_their_owner_and_products_to_everyone(app: TestApp) {
     assert_eq!((stock["type"].as_str(), stock["data"]["stock"].as_i64()), (Some("product.stock_changed"), Some(3)));
     bob_ws.silent_for(Duration::from_millis(300)).await;
     assert!(!ada_id.is_empty());
+    let metrics = app.get("/metrics", None).await.text;
+    assert!(metrics.contains("rivet_event_subscribers 2"), "both sockets are counted");
 }
 
 async fn a_reconnect_resumes_after_the_last_id_with_no_gap_and_no_duplicate(app: TestApp) {
@@ -369,4 +371,46 @@ async fn a_silent_peer_is_dropped_after_the_idle_timeout() {
     live.silent_for(Duration::from_millis(2500)).await;
     new_todo(&app, &ada, "still subscribed").await;
     assert_eq!(live.json().await["type"], "todo.created");
+}
+
+/// A password change ends the user's other sessions, and with them their
+/// streams; the stream of the session that changed it stays.
+async fn a_password_change_closes_the_other_sessions_streams(app: TestApp) {
+    let (_, here) = app.signed_in_as("ada@example.com", Role::User).await;
+    let elsewhere = app.login("ada@example.com", rivet_e2e::PASSWORD).await;
+    let mut mine = app.socket_with_bearer(&here.access).await;
+    let mut other = app.socket_with_bearer(&elsewhere.access).await;
+    let change = json!({"current_password": rivet_e2e::PASSWORD, "new_password": "another long passphrase"});
+    assert_eq!(app.post("/api/v1/users/me/password", &change, Some(&here.access)).await.status, 204);
+    assert_eq!(other.closed_within(Duration::from_secs(5)).await.1, 4002);
+    let todo = new_todo(&app, &here, "after the change").await;
+    assert_eq!(mine.json().await["data"]["id"], todo["id"], "the changing session's stream stays");
+}
+
+on_both_backends!(a_password_change_closes_the_other_sessions_streams);
+
+/// The out-of-order commit over a real stream: transaction A writes an
+/// event and stays open; B (a product created over HTTP) commits after it.
+/// The subscriber gets neither until A commits, then A's and B's, in order:
+/// B never overtakes A, so a resume after B could never skip A.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_committing_late_reaches_the_stream_in_order() {
+    use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let (_, m) = app.signed_in_as("manager@example.com", Role::Manager).await;
+    let mut ws = app.socket_with_bearer(&m.access).await;
+    let mut a = diesel_async::AsyncPgConnection::establish(&app.settings.database.url).await.unwrap();
+    a.batch_execute(
+        "BEGIN; INSERT INTO events (type, occurred_at, data) VALUES ('product.updated', now(), '{\"id\":\"a\"}')",
+    )
+    .await
+    .unwrap();
+    let b = new_product(&app, &m, "ST-LATE").await;
+    ws.silent_for(Duration::from_millis(800)).await;
+    a.batch_execute("COMMIT").await.unwrap();
+    let first = ws.json().await;
+    let second = ws.json().await;
+    assert_eq!((first["type"].as_str(), first["data"]["id"].as_str()), (Some("product.updated"), Some("a")));
+    assert_eq!(second["data"]["id"], b["id"]);
+    assert!(first["id"].as_str() < second["id"].as_str(), "ids increase in delivery order");
 }
