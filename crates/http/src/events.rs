@@ -145,7 +145,7 @@ pub(crate) fn topic_names(topics: Topics) -> Vec<&'static str> {
 /// # Errors
 /// A message for a string that is not an event id.
 pub(crate) fn parse_after(after: Option<&str>) -> Result<Option<EventPosition>, String> {
-    match after.map(str::trim).filter(|a| !a.is_empty()) {
+    match after.map(str::trim) {
         None => Ok(None),
         Some(a) => EventPosition::decode(a)
             .map(Some)

@@ -202,6 +202,9 @@ pub struct EventPosition {
 }
 
 impl EventPosition {
+    /// What an encoded position looks like.
+    pub const PATTERN: &'static str = "^[0-9a-f]{32}$";
+
     /// The position as clients see it: 32 hex digits, so that later events
     /// have larger ids as strings too.
     pub fn encode(self) -> String {

@@ -112,6 +112,20 @@ pub enum StreamEvent {
     ProductStockChanged(ProductStockChangedEvent),
 }
 
+/// One event of the SSE stream (`text/event-stream`), as its lines give it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServerSentEvent {
+    /// The `id:` line: the event's id (absent on `reset` and `close`).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub id: Option<String>,
+    /// The `event:` line: the event's type, or `reset` or `close`.
+    #[schema(example = "todo.created")]
+    pub event: String,
+    /// The `data:` line: the JSON of a `StreamEvent`; for `reset`
+    /// `{"type":"reset"}`; for `close` `{"type":"close","code","detail"}`.
+    pub data: String,
+}
+
 /// `POST /events/tickets`.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(as = EventTicket)]

@@ -102,6 +102,12 @@ patterned!(
     255
 );
 patterned!(
+    EventId,
+    "An event's place in the log, as sent in its `id`: 32 hex digits.",
+    rivet_domain::events::EventPosition::PATTERN,
+    32
+);
+patterned!(
     Sku,
     "A stock-keeping unit: 3 to 32 of A-Z, 0-9 and - (lower case is upper-cased).",
     rivet_domain::product::Sku::PATTERN,

@@ -45,8 +45,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
         events::server_sent_events, events::websocket, events::ticket,
     ),
     components(schemas(
-        Problem, ProblemField, crate::dto::sets::IdempotencyKey,
-        crate::dto::events::StreamEvent, crate::dto::events::ClientMessage, crate::dto::events::ControlMessage,
+        Problem, ProblemField, crate::dto::sets::IdempotencyKey, crate::dto::sets::EventId,
+        crate::dto::events::StreamEvent, crate::dto::events::ServerSentEvent, crate::dto::events::ClientMessage, crate::dto::events::ControlMessage,
     )),
     modifiers(&Security, &StandardErrors, &Deprecations, &Refinements, &ConditionalRequests),
     tags(

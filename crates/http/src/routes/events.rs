@@ -2,6 +2,7 @@
 
 use super::{Endpoint, Routes};
 use crate::dto::events::{ClientMessage, ControlMessage, TicketBody};
+use crate::dto::sets;
 use crate::error::ApiError;
 use crate::error::Location;
 use crate::events::{
@@ -126,12 +127,13 @@ pub(crate) async fn ticket(state: web::Data<AppState>, who: Authenticated) -> Re
     params(
         ("ticket" = Option<String>, Query, description = "A ticket from `POST /api/v1/events/tickets`"),
         ("topics" = Option<String>, Query, description = "Comma-separated types or families: `todo`, `product`, `todo.created`…; all when omitted"),
-        ("after" = Option<String>, Query, description = "Resume after this event id"),
-        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event id"),
+        ("after" = Option<sets::EventId>, Query, description = "Resume after this event id (a `Last-Event-ID` header, \
+            as `EventSource` sends on its own reconnects, takes precedence)"),
     ),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
-        (status = 200, description = "The stream", content_type = "text/event-stream", body = crate::dto::events::StreamEvent),
+        (status = 200, description = "The stream: one `ServerSentEvent` per event; its `data` is the JSON of a \
+            `StreamEvent`", content_type = "text/event-stream", body = crate::dto::events::ServerSentEvent),
         (status = 401, description = "No credential, or a bad, used or expired ticket", body = Problem,
             content_type = "application/problem+json"),
     ),
@@ -145,7 +147,12 @@ pub(crate) async fn server_sent_events(req: HttpRequest, state: web::Data<AppSta
         }
         None => header_principal(&req).await?.ok_or(ApiError::Unauthenticated)?,
     };
-    let last_event_id = req.headers().get("last-event-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let last_event_id = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_owned);
     let after = last_event_id.or(query.after.clone());
     let (topics, after) = start(&principal, query.topic_list().as_deref(), after.as_deref())?;
     let streams = streams(&state)?.clone();
@@ -247,7 +254,7 @@ impl Sse {
         (fell `[events] buffer` events behind: reconnect and resume), 1001 server shutting down.",
     params(
         ("topics" = Option<String>, Query, description = "Comma-separated types or families"),
-        ("after" = Option<String>, Query, description = "Resume after this event id"),
+        ("after" = Option<sets::EventId>, Query, description = "Resume after this event id"),
     ),
     security((), ("bearer" = []), ("api_key" = [])),
     responses(
@@ -269,6 +276,12 @@ pub(crate) async fn websocket(
             "tickets open the SSE stream; authenticate the socket with a header or an auth message",
         ));
     }
+    // The query is checked before anything else, so a bad one is a 422
+    // whether or not the socket authenticates by header.
+    Topics::parse(query.topic_list().iter().flatten().map(String::as_str)).map_err(|t| {
+        data_error(Location::Query, "topics", &format!("{t:?} is not an event type or family (todo, product)"))
+    })?;
+    parse_after(query.after.as_deref()).map_err(|m| data_error(Location::Query, "after", &m))?;
     let authenticated = header_principal(&req).await?;
     let first = match &authenticated {
         Some((principal, _)) => Some(start(principal, query.topic_list().as_deref(), query.after.as_deref())?),
