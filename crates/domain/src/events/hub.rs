@@ -16,10 +16,10 @@
 //! hub's events: in order, with no gap and no duplicate, because every
 //! position the hub dispatches lies after that cursor.
 
-use super::{Audience, Event, EventLog, EventPosition, Topics};
+use super::{Audience, Event, EventLog, EventPosition, Subscription, Topics};
 use crate::error::RepoError;
 use crate::user::UserId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -68,40 +68,40 @@ pub enum Next {
     Closed(CloseReason),
 }
 
-enum Delivery {
+pub(super) enum Delivery {
     Event(Arc<Event>),
     Recheck,
 }
 
-const OPEN: u8 = 0;
-const LAGGING: u8 = 1;
+pub(super) const OPEN: u8 = 0;
+pub(super) const LAGGING: u8 = 1;
 
-struct Slot {
-    user: UserId,
-    topics: Topics,
-    tx: mpsc::Sender<Delivery>,
-    state: Arc<AtomicU8>,
+pub(super) struct Slot {
+    pub(super) user: UserId,
+    pub(super) topics: Topics,
+    pub(super) tx: mpsc::Sender<Delivery>,
+    pub(super) state: Arc<AtomicU8>,
 }
 
-struct State {
+pub(super) struct State {
     /// False until the log's head was read: the hub starts there.
-    started: bool,
+    pub(super) started: bool,
     /// The last position dispatched; everything up to it has been read.
-    cursor: Option<EventPosition>,
-    next_id: u64,
-    slots: HashMap<u64, Slot>,
+    pub(super) cursor: Option<EventPosition>,
+    pub(super) next_id: u64,
+    pub(super) slots: HashMap<u64, Slot>,
 }
 
-struct Inner {
-    log: Arc<dyn EventLog>,
-    options: HubOptions,
-    wake: Notify,
-    stopped: AtomicBool,
-    state: Mutex<State>,
+pub(super) struct Inner {
+    pub(super) log: Arc<dyn EventLog>,
+    pub(super) options: HubOptions,
+    pub(super) wake: Notify,
+    pub(super) stopped: AtomicBool,
+    pub(super) state: Mutex<State>,
 }
 
 impl Inner {
-    fn state(&self) -> MutexGuard<'_, State> {
+    pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -139,7 +139,7 @@ impl Inner {
     }
 
     /// Starts the cursor at the log's head, once.
-    async fn ensure_started(&self) -> Result<(), RepoError> {
+    pub(super) async fn ensure_started(&self) -> Result<(), RepoError> {
         if self.state().started {
             return Ok(());
         }
@@ -274,24 +274,7 @@ impl Hub {
         after: Option<EventPosition>,
     ) -> Result<Subscription, RepoError> {
         self.inner.ensure_started().await?;
-        let mut sub = Subscription {
-            inner: self.inner.clone(),
-            user,
-            topics,
-            read_to: after,
-            backlog: VecDeque::new(),
-            phase: Phase::Backlog,
-            reset: false,
-        };
-        let lost = match after {
-            Some(after) => self.inner.log.horizon().await?.is_some_and(|h| after < h),
-            None => true,
-        };
-        if lost {
-            sub.reset = after.is_some();
-            sub.join();
-        }
-        Ok(sub)
+        Subscription::start(self.inner.clone(), user, topics, after).await
     }
 }
 
@@ -313,144 +296,4 @@ async fn run(inner: Arc<Inner>) {
         };
     }
     inner.state().slots.clear();
-}
-
-enum Phase {
-    /// Reading the log after the resume position, before joining the hub.
-    Backlog,
-    /// Joined; reading the log up to the hub's cursor at joining.
-    Gap { until: Option<EventPosition>, queue: Queue },
-    /// Taking the hub's events.
-    Joined(Queue),
-}
-
-struct Queue {
-    id: u64,
-    rx: mpsc::Receiver<Delivery>,
-    state: Arc<AtomicU8>,
-}
-
-/// One subscriber's stream of events (see the module comment for how a
-/// resume is stitched to the live stream).
-pub struct Subscription {
-    inner: Arc<Inner>,
-    user: UserId,
-    topics: Topics,
-    /// The last position read, from the log or from the hub.
-    read_to: Option<EventPosition>,
-    backlog: VecDeque<Event>,
-    phase: Phase,
-    reset: bool,
-}
-
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("user", &self.user).field("read_to", &self.read_to).finish()
-    }
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        if let Phase::Gap { queue: q, .. } | Phase::Joined(q) = &self.phase {
-            self.inner.state().slots.remove(&q.id);
-        }
-    }
-}
-
-impl Subscription {
-    /// The user it delivers to.
-    pub fn user(&self) -> UserId {
-        self.user
-    }
-
-    /// Joins the hub: returns the queue and the hub's cursor at that moment.
-    fn register(&self) -> (Queue, Option<EventPosition>) {
-        let (tx, rx) = mpsc::channel(self.inner.options.buffer.max(1));
-        let state = Arc::new(AtomicU8::new(OPEN));
-        let mut hub = self.inner.state();
-        let id = hub.next_id;
-        hub.next_id += 1;
-        hub.slots.insert(id, Slot { user: self.user, topics: self.topics, tx, state: state.clone() });
-        (Queue { id, rx, state }, hub.cursor)
-    }
-
-    /// Joins the hub at its cursor, skipping the log before it.
-    fn join(&mut self) {
-        let (queue, cursor) = self.register();
-        self.read_to = self.read_to.max(cursor);
-        self.phase = Phase::Joined(queue);
-    }
-
-    fn wanted(&self, event: &Event) -> bool {
-        !event.kind.is_internal() && self.topics.contains(event.kind) && event.audience.includes(self.user)
-    }
-
-    /// Reads one page of the log after `read_to`, up to `until`; true when
-    /// everything up to `until` (or, without one, everything readable) is read.
-    async fn read_page(&mut self, until: Option<Option<EventPosition>>) -> Result<bool, RepoError> {
-        let limit = self.inner.options.page;
-        let page = self.inner.log.after(self.read_to, Some(self.user), limit).await?;
-        let short = page.events.len() < limit as usize;
-        for event in page.events {
-            if let Some(until) = until
-                && Some(event.position) > until
-            {
-                return Ok(true);
-            }
-            self.read_to = Some(event.position);
-            if self.wanted(&event) {
-                self.backlog.push_back(event);
-            }
-        }
-        Ok(short)
-    }
-
-    /// The next event (waiting for one), a reset, a recheck or the end.
-    ///
-    /// # Errors
-    /// When the log cannot be read while catching up; the subscriber may
-    /// resume from its last event.
-    pub async fn next(&mut self) -> Result<Next, RepoError> {
-        loop {
-            if std::mem::take(&mut self.reset) {
-                return Ok(Next::Reset);
-            }
-            if let Some(event) = self.backlog.pop_front() {
-                return Ok(Next::Event(Arc::new(event)));
-            }
-            match &mut self.phase {
-                Phase::Backlog => {
-                    if self.read_page(None).await? && self.backlog.is_empty() {
-                        let (queue, until) = self.register();
-                        self.phase = Phase::Gap { until, queue };
-                    }
-                }
-                Phase::Gap { until, .. } => {
-                    let until = *until;
-                    if (until <= self.read_to || self.read_page(Some(until)).await?)
-                        && let Phase::Gap { queue, .. } = std::mem::replace(&mut self.phase, Phase::Backlog)
-                    {
-                        self.phase = Phase::Joined(queue);
-                    }
-                }
-                Phase::Joined(queue) => match queue.rx.recv().await {
-                    Some(Delivery::Event(event)) => {
-                        if Some(event.position) > self.read_to {
-                            self.read_to = Some(event.position);
-                            return Ok(Next::Event(event));
-                        }
-                    }
-                    Some(Delivery::Recheck) => return Ok(Next::Recheck),
-                    None => {
-                        let reason = if queue.state.load(Ordering::Acquire) == LAGGING {
-                            CloseReason::Lagging
-                        } else {
-                            CloseReason::Stopped
-                        };
-                        return Ok(Next::Closed(reason));
-                    }
-                },
-            }
-        }
-    }
 }

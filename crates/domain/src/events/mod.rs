@@ -11,8 +11,10 @@
 //! no reader ever skips a committed event.
 
 mod hub;
+mod subscription;
 
-pub use hub::{CloseReason, Hub, HubOptions, Next, Subscription, Waker};
+pub use hub::{CloseReason, Hub, HubOptions, Next, Waker};
+pub use subscription::Subscription;
 
 use crate::error::RepoError;
 use crate::session::SessionId;

@@ -1,39 +1,27 @@
 //! `/api/v1/events`: the real-time streams and their tickets.
 
 use super::{Endpoint, Routes};
-use crate::dto::events::{ClientMessage, ControlMessage, TicketBody};
+use crate::dto::events::TicketBody;
 use crate::dto::sets;
 use crate::error::ApiError;
 use crate::error::Location;
-use crate::events::{
-    AUTH_TIMEOUT, Closing, Credential, EventStreams, Feed, authenticate_token, close, control_json, parse_after,
-    topic_names, topics_for,
-};
+use crate::events::socket::{MAX_CLIENT_MESSAGE, Opened, Socket};
+use crate::events::{Credential, EventStreams, Feed, parse_after, sse, topics_for};
 use crate::extract::{API_KEY, Authenticated, data_error};
 use crate::problem::Problem;
 use crate::state::AppState;
 use actix_web::http::header::{self, CACHE_CONTROL, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Session};
-use bytes::Bytes;
-use futures_util::StreamExt;
 use rivet_auth::Principal;
-use rivet_domain::events::{EventPosition, Next, Topics};
+use rivet_domain::events::{EventPosition, Topics};
 use serde::Deserialize;
-use std::time::{Duration, Instant};
-use tracing::{debug, warn};
+use std::time::Duration;
 
 pub fn configure(routes: &mut Routes<'_>) {
     routes.add(Endpoint::new("/api/v1/events").get(server_sent_events));
     routes.add(Endpoint::new("/api/v1/events/ws").get(websocket));
     routes.add(Endpoint::new("/api/v1/events/tickets").post(ticket));
 }
-
-/// Largest message a client may send on the socket.
-const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
-
-/// Longest a single send may wait for a client that does not read.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn streams(state: &AppState) -> Result<&EventStreams, ApiError> {
     state.events.as_ref().ok_or_else(|| ApiError::Internal("the event hub is not running".into()))
@@ -72,14 +60,14 @@ impl StreamQuery {
     }
 }
 
+/// A stream's topics and resume point from the query, as `principal` may
+/// have them (without one yet, only checked).
 fn start(
-    principal: &Principal,
+    principal: Option<&Principal>,
     topics: Option<&[String]>,
     after: Option<&str>,
 ) -> Result<(Topics, Option<EventPosition>), ApiError> {
-    let topics = topics_for(principal, topics).map_err(|t| {
-        data_error(Location::Query, "topics", &format!("{t:?} is not an event type or family (todo, product)"))
-    })?;
+    let topics = topics_for(principal, topics).map_err(|m| data_error(Location::Query, "topics", &m))?;
     let after = parse_after(after).map_err(|m| data_error(Location::Query, "after", &m))?;
     Ok((topics, after))
 }
@@ -154,80 +142,18 @@ pub(crate) async fn server_sent_events(req: HttpRequest, state: web::Data<AppSta
         .filter(|v| !v.trim().is_empty())
         .map(str::to_owned);
     let after = last_event_id.or(query.after.clone());
-    let (topics, after) = start(&principal, query.topic_list().as_deref(), after.as_deref())?;
+    let (topics, after) = start(Some(&principal), query.topic_list().as_deref(), after.as_deref())?;
     let streams = streams(&state)?.clone();
     let feed =
         Feed::open(&streams.hub, principal.user_id, topics, after, None).await.map_err(rivet_auth::AuthError::from)?;
     let keep_alive = (streams.idle_timeout / 3).max(Duration::from_secs(1));
-    let sse = Sse {
-        feed,
-        encoded: streams.encoded.clone(),
-        state: state.clone(),
-        credential,
-        ticks: tokio::time::interval(keep_alive),
-        done: false,
-    };
-    let body = futures_util::stream::unfold(sse, |mut sse| async move {
-        let chunk = sse.next_chunk().await?;
-        Some((Ok::<_, std::convert::Infallible>(chunk), sse))
-    });
+    let body = sse::body(feed, streams.encoded.clone(), state.clone(), credential, keep_alive);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/event-stream"))
         .insert_header((CACHE_CONTROL, "no-store"))
         // Proxies (nginx) pass each event on at once instead of buffering.
         .insert_header(("x-accel-buffering", HeaderValue::from_static("no")))
-        .streaming(futures_util::stream::once(async { Ok(Bytes::from_static(b"retry: 2000\n\n")) }).chain(body)))
-}
-
-struct Sse {
-    feed: Feed,
-    encoded: std::sync::Arc<crate::events::EncodedEvents>,
-    state: web::Data<AppState>,
-    credential: Credential,
-    ticks: tokio::time::Interval,
-    done: bool,
-}
-
-impl Sse {
-    /// The next piece of the stream; `None` once it has ended.
-    async fn next_chunk(&mut self) -> Option<Bytes> {
-        if self.done {
-            return None;
-        }
-        let closing = loop {
-            tokio::select! {
-                next = self.feed.next() => match next {
-                    Ok(Next::Event(event)) => {
-                        let kind = event.kind.as_str();
-                        let json = self.encoded.of(&event);
-                        let mut text = bytes::BytesMut::with_capacity(json.len() + 80);
-                        text.extend_from_slice(format!("id: {}\nevent: {kind}\ndata: ", event.position.encode()).as_bytes());
-                        text.extend_from_slice(&json);
-                        text.extend_from_slice(b"\n\n");
-                        return Some(text.freeze());
-                    }
-                    Ok(Next::Reset) => {
-                        return Some(Bytes::from(format!("event: reset\ndata: {}\n\n", control_json(&ControlMessage::Reset))));
-                    }
-                    Ok(Next::Recheck) => match self.credential.still_valid(&self.state).await {
-                        Ok(true) => {}
-                        Ok(false) => break Closing::Revoked,
-                        Err(e) => {
-                            warn!(error = %rivet_domain::error::display_chain(&e), "cannot re-check a stream's credential");
-                        }
-                    },
-                    Ok(Next::Closed(ended)) => break Closing::of(ended),
-                    Err(e) => {
-                        warn!(error = %rivet_domain::error::display_chain(&e), "an event stream cannot read the log");
-                        break Closing::Unavailable;
-                    }
-                },
-                _ = self.ticks.tick() => return Some(Bytes::from_static(b": keep-alive\n\n")),
-            }
-        };
-        self.done = true;
-        Some(Bytes::from(format!("event: close\ndata: {}\n\n", closing.json())))
-    }
+        .streaming(body))
 }
 
 #[utoipa::path(
@@ -278,193 +204,15 @@ pub(crate) async fn websocket(
     }
     // The query is checked before anything else, so a bad one is a 422
     // whether or not the socket authenticates by header.
-    Topics::parse(query.topic_list().iter().flatten().map(String::as_str)).map_err(|t| {
-        data_error(Location::Query, "topics", &format!("{t:?} is not an event type or family (todo, product)"))
-    })?;
-    parse_after(query.after.as_deref()).map_err(|m| data_error(Location::Query, "after", &m))?;
     let authenticated = header_principal(&req).await?;
-    let first = match &authenticated {
-        Some((principal, _)) => Some(start(principal, query.topic_list().as_deref(), query.after.as_deref())?),
-        None => None,
-    };
+    let principal = authenticated.as_ref().map(|(p, _)| p);
+    let (topics, after) = start(principal, query.topic_list().as_deref(), query.after.as_deref())?;
     let streams = streams(&state)?.clone();
     let (response, session, messages) =
         actix_ws::handle(&req, body).map_err(|e| ApiError::UpgradeRequired(e.to_string()))?;
     let messages =
         messages.max_frame_size(MAX_CLIENT_MESSAGE).aggregate_continuations().max_continuation_size(MAX_CLIENT_MESSAGE);
-    let socket = Socket { state: state.clone(), streams, session, last_heard: Instant::now() };
-    let opened = authenticated.zip(first).map(|((principal, credential), (topics, after))| Opened {
-        principal,
-        credential,
-        topics,
-        after,
-    });
-    actix_web::rt::spawn(socket.run(messages, opened));
+    let opened = authenticated.map(|(principal, credential)| Opened { principal, credential, topics, after });
+    actix_web::rt::spawn(Socket::new(state.clone(), streams, session).run(messages, opened));
     Ok(response)
-}
-
-struct Socket {
-    state: web::Data<AppState>,
-    streams: EventStreams,
-    session: Session,
-    last_heard: Instant,
-}
-
-type Messages = actix_ws::AggregatedMessageStream;
-
-/// An authenticated socket's first subscription.
-struct Opened {
-    principal: Principal,
-    credential: Credential,
-    topics: Topics,
-    after: Option<EventPosition>,
-}
-
-impl Socket {
-    async fn send(&mut self, text: impl Into<bytestring::ByteString>) -> bool {
-        matches!(tokio::time::timeout(SEND_TIMEOUT, self.session.text(text)).await, Ok(Ok(())))
-    }
-
-    async fn error(&mut self, code: &'static str, detail: String) -> bool {
-        self.send(control_json(&ControlMessage::Error { code, detail })).await
-    }
-
-    async fn close(self, reason: CloseReason) {
-        let _ = tokio::time::timeout(SEND_TIMEOUT, self.session.close(Some(reason))).await;
-    }
-
-    /// Waits for `{"type":"auth"}`.
-    async fn authenticate(&mut self, messages: &mut Messages) -> Result<Opened, &'static str> {
-        let wait = async {
-            while let Some(Ok(message)) = messages.next().await {
-                match message {
-                    AggregatedMessage::Text(text) => return Some(text),
-                    AggregatedMessage::Ping(bytes) => {
-                        let _ = self.session.pong(&bytes).await;
-                    }
-                    AggregatedMessage::Close(_) => return None,
-                    AggregatedMessage::Pong(_) | AggregatedMessage::Binary(_) => {}
-                }
-            }
-            None
-        };
-        let text =
-            tokio::time::timeout(AUTH_TIMEOUT, wait).await.map_err(|_| "no auth message in time")?.ok_or("closed")?;
-        let Ok(ClientMessage::Auth { token, topics, after }) = serde_json::from_str::<ClientMessage>(&text) else {
-            return Err("the first message must be {\"type\":\"auth\",\"token\":…}");
-        };
-        let (principal, credential) =
-            authenticate_token(&self.state, &token).await.map_err(|_| "the token was refused")?;
-        let topics = topics_for(&principal, topics.as_deref()).map_err(|_| "unknown topic")?;
-        let after = parse_after(after.as_deref()).map_err(|_| "after is not an event id")?;
-        Ok(Opened { principal, credential, topics, after })
-    }
-
-    async fn run(mut self, mut messages: Messages, opened: Option<Opened>) {
-        let Opened { principal, credential, topics, after } = match opened {
-            Some(opened) => opened,
-            None => match self.authenticate(&mut messages).await {
-                Ok(found) => found,
-                Err(why) => {
-                    debug!(why, "event socket not authenticated");
-                    let reason = CloseReason {
-                        code: CloseCode::Other(close::UNAUTHENTICATED),
-                        description: Some(why.to_owned()),
-                    };
-                    return self.close(reason).await;
-                }
-            },
-        };
-        let user = principal.user_id;
-        let mut feed = match Feed::open(&self.streams.hub, user, topics, after, None).await {
-            Ok(feed) => feed,
-            Err(_) => return self.close(Closing::Unavailable.frame()).await,
-        };
-        let ready = ControlMessage::Ready { user_id: user.0, topics: topic_names(topics) };
-        if !self.send(control_json(&ready)).await {
-            return;
-        }
-        let idle = self.streams.idle_timeout;
-        let mut ticks = tokio::time::interval((idle / 3).max(Duration::from_millis(200)));
-        self.last_heard = Instant::now();
-        let closing = loop {
-            tokio::select! {
-                message = messages.next() => {
-                    self.last_heard = Instant::now();
-                    match message {
-                        Some(Ok(AggregatedMessage::Text(text))) => {
-                            match serde_json::from_str::<ClientMessage>(&text) {
-                                Ok(ClientMessage::Subscribe { topics, after }) => {
-                                    let topics = match topics_for(&principal, topics.as_deref()) {
-                                        Ok(t) => t,
-                                        Err(t) => {
-                                            if !self.error("invalid_topic", format!("{t:?} is not an event type or family (todo, product)")).await { return; }
-                                            continue;
-                                        }
-                                    };
-                                    let after = match parse_after(after.as_deref()) {
-                                        Ok(a) => a,
-                                        Err(m) => {
-                                            if !self.error("invalid_after", m).await { return; }
-                                            continue;
-                                        }
-                                    };
-                                    feed = match Feed::open(&self.streams.hub, user, topics, after, Some(&feed)).await {
-                                        Ok(f) => f,
-                                        Err(_) => break Closing::Unavailable,
-                                    };
-                                    if !self.send(control_json(&ControlMessage::Subscribed { topics: topic_names(feed.topics()) })).await { return; }
-                                }
-                                Ok(ClientMessage::Auth { .. }) => {
-                                    if !self.error("already_authenticated", "this socket is authenticated".into()).await { return; }
-                                }
-                                Err(e) => {
-                                    if !self.error("invalid_message", format!("not a message this socket understands: {e}")).await { return; }
-                                }
-                            }
-                        }
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                            if self.session.pong(&bytes).await.is_err() { return; }
-                        }
-                        Some(Ok(AggregatedMessage::Pong(_))) => {}
-                        Some(Ok(AggregatedMessage::Binary(_))) => {
-                            if !self.error("invalid_message", "messages are JSON text".into()).await { return; }
-                        }
-                        Some(Ok(AggregatedMessage::Close(_))) | None => return self.close(CloseReason { code: CloseCode::Normal, description: None }).await,
-                        Some(Err(e)) => {
-                            debug!(error = %e, "event socket protocol error");
-                            return self.close(CloseReason { code: CloseCode::Protocol, description: Some("protocol error".into()) }).await;
-                        }
-                    }
-                }
-                next = feed.next() => match next {
-                    Ok(Next::Event(event)) => {
-                        let json = self.streams.encoded.of(&event);
-                        let Ok(text) = bytestring::ByteString::try_from(json) else { return };
-                        if !self.send(text).await { return; }
-                    }
-                    Ok(Next::Reset) => {
-                        if !self.send(control_json(&ControlMessage::Reset)).await { return; }
-                    }
-                    Ok(Next::Recheck) => match credential.still_valid(&self.state).await {
-                        Ok(true) => {}
-                        Ok(false) => break Closing::Revoked,
-                        Err(e) => warn!(error = %rivet_domain::error::display_chain(&e), "cannot re-check a stream's credential"),
-                    },
-                    Ok(Next::Closed(ended)) => break Closing::of(ended),
-                    Err(e) => {
-                        warn!(error = %rivet_domain::error::display_chain(&e), "an event stream cannot read the log");
-                        break Closing::Unavailable;
-                    }
-                },
-                _ = ticks.tick() => {
-                    if self.last_heard.elapsed() > idle {
-                        break Closing::Idle;
-                    }
-                    if self.session.ping(b"").await.is_err() { return; }
-                }
-            }
-        };
-        self.close(closing.frame()).await;
-    }
 }

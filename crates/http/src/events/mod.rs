@@ -9,6 +9,12 @@
 //! and closes if it no longer holds. A subscriber that falls `[events]
 //! buffer` events behind is closed too, with a reason saying it may resume
 //! from its last event id.
+//!
+//! [`socket`] runs a WebSocket session and [`sse`] an SSE body; both take
+//! what they send from [`Feed::next_out`].
+
+pub(crate) mod socket;
+pub(crate) mod sse;
 
 use crate::dto::events::{ControlMessage, EventMessage};
 use crate::state::AppState;
@@ -16,11 +22,13 @@ use actix_ws::{CloseCode, CloseReason};
 use bytes::Bytes;
 use rivet_auth::{AuthError, Principal};
 use rivet_domain::api_key::Scope;
-use rivet_domain::events::{CloseReason as Ended, EventPosition, EventType, Hub, Next, Subscription, Topics};
+use rivet_domain::error::display_chain;
+use rivet_domain::events::{CloseReason as Ended, Event, EventPosition, EventType, Hub, Next, Subscription, Topics};
 use rivet_domain::{RepoError, SessionId, UserId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tracing::warn;
 
 /// The event machinery handlers need, in [`AppState`].
 #[derive(Debug, Clone)]
@@ -125,13 +133,15 @@ pub(crate) async fn authenticate_token(state: &AppState, token: &str) -> Result<
     }
 }
 
-/// The topics `principal` asked for, less what its API key may not read.
+/// The topics asked for, less what `principal`'s API key may not read
+/// (without a principal yet, the names are only checked).
 ///
 /// # Errors
-/// The first topic that is not an event type or family.
-pub(crate) fn topics_for(principal: &Principal, names: Option<&[String]>) -> Result<Topics, String> {
-    let topics = Topics::parse(names.unwrap_or_default().iter().map(String::as_str))?;
-    let may_read_todos = principal.scopes.is_none_or(|s| s.contains(Scope::TodosRead));
+/// A message naming the first topic that is not an event type or family.
+pub(crate) fn topics_for(principal: Option<&Principal>, names: Option<&[String]>) -> Result<Topics, String> {
+    let topics = Topics::parse(names.unwrap_or_default().iter().map(String::as_str))
+        .map_err(|t| format!("{t:?} is not an event type or family (todo, product)"))?;
+    let may_read_todos = principal.is_none_or(|p| p.scopes.is_none_or(|s| s.contains(Scope::TodosRead)));
     Ok(if may_read_todos { topics } else { topics.retain(|t| !t.as_str().starts_with("todo.")) })
 }
 
@@ -163,6 +173,8 @@ pub(crate) struct Feed {
     /// The range this one has sent so far, with its topics.
     sent: Option<(EventPosition, EventPosition)>,
     topics: Topics,
+    /// Told of a revocation, the credential is still to be checked.
+    recheck: bool,
 }
 
 impl Feed {
@@ -175,15 +187,43 @@ impl Feed {
     ) -> Result<Self, RepoError> {
         let sub = hub.subscribe(user, topics, after).await?;
         let sent_before = previous.and_then(|p| p.sent.map(|(first, last)| (first, last, p.topics)));
-        Ok(Self { sub, sent_before, sent: None, topics })
+        Ok(Self { sub, sent_before, sent: None, topics, recheck: false })
     }
 
     pub(crate) fn topics(&self) -> Topics {
         self.topics
     }
 
-    /// The next thing to send; events the stream already sent are skipped.
-    pub(crate) async fn next(&mut self) -> Result<Next, RepoError> {
+    /// The next thing to send, or why the stream ends. A revocation is
+    /// handled here: `credential` is re-checked, and the stream goes on or
+    /// closes as `revoked`. Cancel-safe (the socket selects on it beside the
+    /// client's messages): a re-check cut short is made again on the next call.
+    pub(crate) async fn next_out(&mut self, state: &AppState, credential: &Credential) -> Result<Out, Closing> {
+        loop {
+            if self.recheck {
+                match credential.still_valid(state).await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(Closing::Revoked),
+                    // Kept open: the next revocation checks again.
+                    Err(e) => warn!(error = %display_chain(&e), "cannot re-check a stream's credential"),
+                }
+                self.recheck = false;
+            }
+            match self.next().await {
+                Ok(Next::Event(event)) => return Ok(Out::Event(event)),
+                Ok(Next::Reset) => return Ok(Out::Reset),
+                Ok(Next::Recheck) => self.recheck = true,
+                Ok(Next::Closed(ended)) => return Err(Closing::of(ended)),
+                Err(e) => {
+                    warn!(error = %display_chain(&e), "an event stream cannot read the log");
+                    return Err(Closing::Unavailable);
+                }
+            }
+        }
+    }
+
+    /// The subscription's next item; events the stream already sent are skipped.
+    async fn next(&mut self) -> Result<Next, RepoError> {
         loop {
             let next = self.sub.next().await?;
             if let Next::Event(event) = &next {
@@ -200,6 +240,13 @@ impl Feed {
             return Ok(next);
         }
     }
+}
+
+/// What a stream sends next.
+pub(crate) enum Out {
+    Event(Arc<Event>),
+    /// The resume point is older than the log keeps.
+    Reset,
 }
 
 /// The JSON text of a control message.
