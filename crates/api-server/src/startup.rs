@@ -12,7 +12,7 @@ use rivet_domain::ports::{HealthCheck, IdempotencyStore};
 use rivet_http::collection::CursorCodec;
 use rivet_http::context::RequestContext;
 use rivet_http::events::EventStreams;
-use rivet_http::hardening::{Compression, RequestTimeout};
+use rivet_http::hardening::{Compression, Draining, HeaderLimits, RequestTimeout};
 use rivet_http::metrics::Metrics;
 use rivet_http::rate_limit::RateLimit;
 use rivet_http::{AppState, HttpLimits};
@@ -45,7 +45,14 @@ pub struct Application {
     worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
     /// The event hub behind the streams.
     hub: Hub,
+    /// Set on the shutdown signal.
+    draining: Draining,
 }
+
+/// Between pausing the accept loop and stopping the workers at shutdown:
+/// time for each worker to take up the connections already accepted for
+/// it (a stopping worker drops those still queued, unanswered).
+const ACCEPTED_GRACE: Duration = Duration::from_millis(200);
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,14 +96,23 @@ impl Application {
             Arc::new(QueueMetrics(services.jobs.clone())),
             Arc::new(EventMetrics(hub.clone())),
         ]));
+        let header_limits = HeaderLimits {
+            max_header_bytes: settings.server.max_header_bytes,
+            max_total_bytes: settings.server.max_headers_total_bytes,
+        };
         let hsts = settings.server.hsts;
         let cors = settings.cors.clone();
         let timeout = web::Data::new(RequestTimeout(Duration::from_secs(settings.server.request_timeout_secs)));
+        let draining = Draining::default();
+        let draining_data = web::Data::new(draining.clone());
+        let drain = draining.clone();
         let mut server = HttpServer::new(move || {
             // Outermost last: every answer — timeouts, 429s, preflights —
             // gets the request id, the security headers and compression.
             let mut app = App::new()
+                .wrap(header_limits)
                 .wrap(RateLimit)
+                .wrap(drain.clone())
                 .wrap(cors_middleware(&cors))
                 .wrap(Compression)
                 .wrap(security_headers(hsts))
@@ -104,13 +120,17 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(limits.clone())
                 .app_data(metrics.clone())
-                .app_data(timeout.clone());
+                .app_data(timeout.clone())
+                .app_data(draining_data.clone());
             if let Some(limiter) = &limiter {
                 app = app.app_data(limiter.clone());
             }
             app.configure(rivet_http::configure)
         })
-        .shutdown_timeout(settings.server.shutdown_timeout_secs);
+        .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // The signals are handled in `run_until_stopped`, in an order that
+        // loses no accepted connection.
+        .disable_signals();
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -122,7 +142,7 @@ impl Application {
             let (stop, stopped) = watch::channel(false);
             (stop, tokio::spawn(worker(settings, &services).run(stopped)))
         });
-        Ok(Self { port, server, services, worker, hub })
+        Ok(Self { port, server, services, worker, hub, draining })
     }
 
     /// The bound port.
@@ -140,20 +160,34 @@ impl Application {
         &self.services
     }
 
-    /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]: stops accepting,
-    /// lets in-flight requests finish within `shutdown_timeout_secs`, stops
-    /// the job worker (running jobs finish or go back to the queue), then
-    /// closes the database pool.
+    /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]. On the signal:
+    /// readiness turns 503 and every answer closes its connection; the event
+    /// streams end (close 1001; they would hold the drain open); accepting
+    /// stops, and the connections already accepted are taken up; in-flight
+    /// requests finish within `shutdown_timeout_secs` (a second signal cuts
+    /// them short); then the job worker stops (running jobs finish or go
+    /// back to the queue) and the database pool closes.
     ///
     /// # Errors
     /// I/O errors of the server.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        // Event streams would hold the graceful stop open until its timeout:
-        // on the signal, the hub ends them (close 1001; clients resume elsewhere).
         let hub = self.hub.clone();
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
         let closer = tokio::spawn(async move {
             shutdown_signal().await;
+            tracing::info!("shutting down: draining requests in flight");
+            draining.start();
             hub.stop();
+            handle.pause().await;
+            tokio::time::sleep(ACCEPTED_GRACE).await;
+            tokio::select! {
+                () = handle.stop(true) => {}
+                () = shutdown_signal() => {
+                    warn!("second signal: stopping without waiting for requests in flight");
+                    handle.stop(false).await;
+                }
+            }
         });
         let result = self.server.await;
         closer.abort();

@@ -75,6 +75,11 @@ pub struct ServerSettings {
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
     pub max_json_bytes: usize,
+    /// The largest request header (name and value), 431 beyond, and the
+    /// largest path and query, 414 beyond.
+    pub max_header_bytes: usize,
+    /// All request headers together; 431 beyond.
+    pub max_headers_total_bytes: usize,
     /// The largest file upload (attachments, product images).
     pub max_upload_bytes: u64,
     pub allow_sqlite_in_production: bool,
@@ -280,6 +285,14 @@ impl Settings {
         }
         if self.server.max_json_bytes < 1024 {
             return invalid("server.max_json_bytes must be at least 1024");
+        }
+        if self.server.max_header_bytes < 1024 || self.server.max_headers_total_bytes < self.server.max_header_bytes {
+            return invalid("server.max_header_bytes must be at least 1024 and at most server.max_headers_total_bytes");
+        }
+        if self.server.max_headers_total_bytes > 120 * 1024 {
+            return invalid(
+                "server.max_headers_total_bytes must be at most 122880 (the HTTP parser refuses larger heads)",
+            );
         }
         rivet_persistence::Backend::of_url(&self.database.url)
             .map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;

@@ -58,6 +58,9 @@ pub enum RepoError {
     /// A uniqueness rule was broken.
     #[error("conflict: {0}")]
     Conflict(Conflict),
+    /// The store's disk is full: the write was refused and nothing of it kept.
+    #[error("storage full")]
+    Full(#[source] BoxError),
     /// Anything else: a bug or a corrupt row.
     #[error("storage failure")]
     Internal(#[source] BoxError),

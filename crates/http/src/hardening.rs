@@ -1,4 +1,7 @@
-//! Middleware that bounds and shrinks responses:
+//! Middleware that bounds requests and shrinks responses:
+//! - [`HeaderLimits`]: oversized headers are answered 431, an oversized
+//!   request target 414, before routing.
+//! - [`Draining`]: during shutdown, answers close their connections.
 //! - [`Timeout`]: a request still running after `[server] request_timeout_secs`
 //!   is answered 503 `timeout` (its handler future is dropped, so a database
 //!   call in flight is cancelled and its connection returns to the pool).
@@ -41,6 +44,88 @@ async_middleware!(Timeout, TimeoutService, |_this, service, req| {
             Ok(ServiceResponse::new(request, res))
         }
     }
+});
+
+/// The size limits of a request's head, checked before routing: a header
+/// (name and value) over `max_header_bytes`, or all of them together over
+/// `max_total_bytes`, is answered 431 `headers_too_large`; a request target
+/// (path and query) over `max_header_bytes` is 414 `uri_too_long`. Heads over
+/// 128 KiB never get this far: the HTTP parser refuses them with a bare 431,
+/// and targets over 64 KiB with a bare 400.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderLimits {
+    pub max_header_bytes: usize,
+    pub max_total_bytes: usize,
+}
+
+impl Default for HeaderLimits {
+    /// 16 KiB per header and 64 KiB in all, as `[server]` defaults.
+    fn default() -> Self {
+        Self { max_header_bytes: 16 * 1024, max_total_bytes: 64 * 1024 }
+    }
+}
+
+impl HeaderLimits {
+    /// The error for `head`, when it breaks a limit.
+    pub fn check(&self, head: &actix_web::dev::RequestHead) -> Option<ApiError> {
+        let target = head.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+        if target > self.max_header_bytes {
+            return Some(ApiError::UriTooLong { limit: self.max_header_bytes });
+        }
+        let mut total = 0;
+        for (name, value) in head.headers() {
+            // As on the wire: `name: value\r\n`.
+            let size = name.as_str().len() + value.len() + 4;
+            if size > self.max_header_bytes {
+                return Some(ApiError::HeadersTooLarge {
+                    detail: format!(
+                        "the {name} header is {size} bytes; a header may be at most {} bytes",
+                        self.max_header_bytes
+                    ),
+                });
+            }
+            total += size;
+        }
+        (total > self.max_total_bytes).then(|| ApiError::HeadersTooLarge {
+            detail: format!("the headers are {total} bytes together; at most {} are accepted", self.max_total_bytes),
+        })
+    }
+}
+
+async_middleware!(HeaderLimits, HeaderLimitsService, |limits, service, req| {
+    if let Some(error) = limits.check(req.head()) {
+        let res = actix_web::ResponseError::error_response(&error);
+        return Ok(ServiceResponse::new(req.request().clone(), res));
+    }
+    service.call(req).await.map(ServiceResponse::map_into_boxed_body)
+});
+
+/// The server is shutting down: set once on SIGTERM, registered as
+/// `web::Data<Draining>` and wrapped around the app. While it is set, every
+/// answer closes its connection (`Connection: close`), so keep-alive
+/// clients reconnect — to another instance — instead of sending more
+/// requests into the drain, and `GET /health/ready` answers 503 so that
+/// balancers stop routing here. Requests in flight run to completion.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Draining {
+    /// Marks the server as draining.
+    pub fn start(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+async_middleware!(Draining, DrainingService, |draining, service, req| {
+    let mut res = service.call(req).await?.map_into_boxed_body();
+    if draining.is_draining() {
+        res.response_mut().head_mut().set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+    Ok(res)
 });
 
 /// True when `Accept-Encoding` admits gzip (`gzip`, or `*`, with a non-zero q).

@@ -220,6 +220,29 @@ fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig
     config
 }
 
+/// Opens PostgreSQL connections whose I/O is driven on the runtime that
+/// built the pool (the server's main runtime), not on whichever HTTP worker
+/// happened to open them: a worker's runtime ends when the worker stops at
+/// shutdown, and would take the connections it opened down with it while
+/// another worker still finishes its requests on them.
+#[cfg(feature = "postgres")]
+fn pg_setup(
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
+) -> diesel_async::pooled_connection::SetupCallback<AsyncPgConnection> {
+    use futures_util::FutureExt;
+    let runtime = tokio::runtime::Handle::try_current().ok();
+    Box::new(move |url| {
+        let open = crate::tls::connect(url.to_owned(), tls.clone());
+        match runtime.clone() {
+            Some(runtime) => async move {
+                runtime.spawn(open).await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
+            }
+            .boxed(),
+            None => open.boxed(),
+        }
+    })
+}
+
 /// Bounds every wait of a pool: for a free connection, to open one, to check one.
 fn with_timeouts<M: deadpool::managed::Manager>(
     b: deadpool::managed::PoolBuilder<M>,
@@ -258,16 +281,9 @@ impl Database {
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
-                let manager = match target.tls {
-                    None => {
-                        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, fast_recycling())
-                    }
-                    Some(tls) => {
-                        let mut config = fast_recycling();
-                        config.custom_setup = Box::new(move |url| crate::tls::connect(url, tls.clone()));
-                        AsyncDieselConnectionManager::new_with_config(target.url, config)
-                    }
-                };
+                let mut config = fast_recycling();
+                config.custom_setup = pg_setup(target.tls);
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, config);
                 let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
                 Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
             }

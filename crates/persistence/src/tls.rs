@@ -10,8 +10,6 @@
 use crate::error::{Error, Result};
 use diesel::ConnectionError;
 use diesel_async::AsyncPgConnection;
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
 use rivet_domain::error::display_chain;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -78,18 +76,19 @@ pub(crate) fn prepare(url: &str) -> Result<PgTarget> {
     Ok(PgTarget { url, tls: Some(Arc::new(config)) })
 }
 
-/// Opens one TLS connection (the pool's setup callback).
-pub(crate) fn connect(
-    url: &str,
-    config: Arc<rustls::ClientConfig>,
-) -> BoxFuture<'_, diesel::ConnectionResult<AsyncPgConnection>> {
-    async move {
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
-        let (client, connection) =
-            tokio_postgres::connect(url, tls).await.map_err(|e| ConnectionError::BadConnection(display_chain(&e)))?;
-        AsyncPgConnection::try_from_client_and_connection(client, connection).await
-    }
-    .boxed()
+/// Opens one connection, over TLS when `config` is given (the pool's setup
+/// callback). The connection's I/O runs on the runtime this is awaited on.
+pub(crate) async fn connect(
+    url: String,
+    config: Option<Arc<rustls::ClientConfig>>,
+) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let Some(config) = config else {
+        return <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await;
+    };
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
+    let (client, connection) =
+        tokio_postgres::connect(&url, tls).await.map_err(|e| ConnectionError::BadConnection(display_chain(&e)))?;
+    AsyncPgConnection::try_from_client_and_connection(client, connection).await
 }
 
 #[cfg(test)]

@@ -18,6 +18,12 @@ pub(super) fn repo_problem(e: &RepoError) -> Problem {
             "the service is temporarily unable to reach its database; retry shortly",
         ),
         RepoError::Conflict(c) => conflict_problem(*c),
+        RepoError::Full(_) => Problem::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            "Insufficient storage",
+            "the database's disk is full; nothing of this request was kept, retry once space is freed",
+        ),
         RepoError::Internal(_) => internal_problem(),
     }
 }

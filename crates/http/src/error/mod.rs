@@ -10,7 +10,7 @@ use rivet_domain::error::{BoxError, display_chain};
 use rivet_domain::files::UploadError;
 use rivet_domain::storage::StorageError;
 use rivet_domain::{Error as DomainError, ValidationErrors};
-use tracing::error;
+use tracing::{error, warn};
 
 mod families;
 use families::{
@@ -64,6 +64,12 @@ pub enum ApiError {
     /// The body is larger than allowed. → 413 `payload_too_large`
     #[error("body exceeds {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// A header, or all of them, is larger than `[server]` allows. → 431 `headers_too_large`
+    #[error("request headers too large")]
+    HeadersTooLarge { detail: String },
+    /// The path and query are longer than `[server]` allows. → 414 `uri_too_long`
+    #[error("request target exceeds {limit} bytes")]
+    UriTooLong { limit: usize },
     /// The body's content type is not the expected one. → 415 `unsupported_media_type`
     #[error("expected {expected}")]
     UnsupportedMediaType { expected: &'static str },
@@ -168,6 +174,24 @@ impl ApiError {
                     "payload_too_large",
                     "Payload too large",
                     format!("the body must be at most {limit} bytes"),
+                ),
+                none,
+            ),
+            Self::HeadersTooLarge { detail } => (
+                Problem::new(
+                    StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                    "headers_too_large",
+                    "Request headers too large",
+                    detail.clone(),
+                ),
+                none,
+            ),
+            Self::UriTooLong { limit } => (
+                Problem::new(
+                    StatusCode::URI_TOO_LONG,
+                    "uri_too_long",
+                    "Request target too long",
+                    format!("the path and query must be at most {limit} bytes"),
                 ),
                 none,
             ),
@@ -335,7 +359,12 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (problem, mut headers) = self.problem();
-        if problem.status >= 500 {
+        // 503 and 507 are the service's state (the database is down,
+        // overloaded or full), not a bug: a warning, or an outage would
+        // flood the error log with one line per request.
+        if matches!(problem.status, 503 | 507) {
+            warn!(error = %display_chain(self), code = problem.code, "request refused");
+        } else if problem.status >= 500 {
             error!(error = %display_chain(self), code = problem.code, "request failed");
         }
         if problem.status == 503 && !headers.iter().any(|(n, _)| n == header::RETRY_AFTER) {

@@ -129,10 +129,6 @@ impl Modify for Security {
     }
 }
 
-fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
-    operations_by_method(item).map(|(_, op)| op)
-}
-
 fn operations_by_method(
     item: &mut utoipa::openapi::PathItem,
 ) -> impl Iterator<Item = (&'static str, &mut utoipa::openapi::path::Operation)> {
@@ -189,7 +185,7 @@ impl Modify for StandardErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in &mut openapi.paths.paths {
             let has_id = path.contains('{');
-            for op in operations(item) {
+            for (method, op) in operations_by_method(item) {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let mut add = |status: &str, description: &str| {
                     op.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description));
@@ -204,6 +200,11 @@ impl Modify for StandardErrors {
                     "503",
                     "The database is unreachable (`service_unavailable`) or the request timed out (`timeout`); \
                      retry after `Retry-After` seconds",
+                );
+                add(
+                    "431",
+                    "A request header is over `[server] max_header_bytes`, or all of them over \
+                     `[server] max_headers_total_bytes` (`headers_too_large`)",
                 );
                 if path.starts_with("/api/") {
                     add(
@@ -232,6 +233,9 @@ impl Modify for StandardErrors {
                 }
                 if has_id {
                     add("404", "No such resource, or not yours (`not_found`)");
+                }
+                if method != "get" {
+                    add("507", "The database's disk is full (`insufficient_storage`); nothing of the request was kept");
                 }
             }
         }

@@ -94,7 +94,8 @@ pub(crate) async fn live() -> HttpResponse {
 /// the failing dependency named in `checks`. A shared rate-limit store
 /// (Redis) is checked too: when it is down and the limiter fails open the
 /// instance still serves, so readiness stays 200 and says so; when the
-/// limiter fails closed, readiness is 503.
+/// limiter fails closed, readiness is 503. From SIGTERM on, while the
+/// instance drains its requests, it is 503 `shutting_down`.
 #[utoipa::path(
     get,
     path = "/health/ready",
@@ -109,7 +110,24 @@ pub(crate) async fn live() -> HttpResponse {
         ),
     ),
 )]
-pub(crate) async fn ready(state: web::Data<AppState>, limiter: Option<web::Data<RateLimiter>>) -> HttpResponse {
+pub(crate) async fn ready(
+    state: web::Data<AppState>,
+    limiter: Option<web::Data<RateLimiter>>,
+    draining: Option<web::Data<crate::hardening::Draining>>,
+) -> HttpResponse {
+    if draining.is_some_and(|d| d.is_draining()) {
+        let mut p = Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "Shutting down",
+            "this instance is finishing its requests before it stops; send new ones elsewhere",
+        );
+        p.extensions.insert("checks".into(), json!({ "server": "shutting down" }));
+        return p.into_response(vec![
+            (RETRY_AFTER, HeaderValue::from_static("5")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ]);
+    }
     let database = match tokio::time::timeout(READY_TIMEOUT, state.database.ping()).await {
         Ok(Ok(())) => None,
         Ok(Err(e)) => Some(e.to_string()),
