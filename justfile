@@ -27,6 +27,10 @@ live-checks:
     cargo build
     bash scripts/live-checks.sh target/debug/rivet
 
+# The fault-injection suite: crashes, database outages, shutdowns, Redis loss, abuse, a full disk (needs root).
+faults:
+    cargo test -p rivet-api-server --test faults -- --test-threads=1
+
 # Everything CI runs (starts PostgreSQL and Redis if they are down).
 ci:
     bash .ci/run

@@ -148,7 +148,12 @@ where
                 headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
             }
             // Status and latency are on the span, and so on this line.
-            if status.is_server_error() {
+            // 503 and 507 say the service is down, overloaded or full, not
+            // that it is broken: warnings, so an outage does not bury the
+            // errors that are bugs.
+            if matches!(status.as_u16(), 503 | 507) {
+                warn!("request refused");
+            } else if status.is_server_error() {
                 error!("request failed");
             } else if status.is_client_error() {
                 warn!("request rejected");

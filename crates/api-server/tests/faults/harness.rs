@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_rivet");
+/// The binary under test: the one cargo built for this test run, or
+/// `RIVET_FAULTS_BIN` (say, `target/release/rivet`).
+pub fn bin() -> PathBuf {
+    std::env::var_os("RIVET_FAULTS_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_rivet")), PathBuf::from)
+}
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A directory removed when dropped.
@@ -64,7 +68,7 @@ pub struct Rivet {
 impl Rivet {
     /// The environment every scenario's server gets; `extra` overrides it.
     fn command(dir: &Path, database_url: &str, port: u16, extra: &[(&str, &str)]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(bin());
         let defaults = [
             ("RIVET_ENV", "development".to_owned()),
             ("DATABASE_URL", database_url.to_owned()),

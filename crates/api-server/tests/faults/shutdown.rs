@@ -9,7 +9,7 @@ use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const WRITERS: usize = 16;
+const WRITERS: usize = 32;
 
 #[derive(Default)]
 struct Outcomes {
@@ -20,18 +20,20 @@ struct Outcomes {
     unanswered: Vec<String>,
 }
 
-/// One SIGTERM under load; returns the drain time and the acknowledged count.
-async fn one_shutdown(url: &str, round: usize) -> (Duration, usize) {
-    let dir = Dir::new("shutdown");
+/// One SIGTERM under load on `url`, as `token`; returns the drain time.
+async fn one_shutdown(dir: &Dir, url: &str, token: &str, round: usize, outcomes: &Arc<Mutex<Outcomes>>) -> Duration {
     let mut server = Rivet::start(dir.path(), url, &[]).await;
-    let token = account(&server.base).await;
-    let outcomes = Arc::new(Mutex::new(Outcomes::default()));
     let mut writers = tokio::task::JoinSet::new();
     for w in 0..WRITERS {
-        let (base, token, outcomes) = (server.base.clone(), token.clone(), outcomes.clone());
+        let (base, token, outcomes) = (server.base.clone(), token.to_owned(), outcomes.clone());
         writers.spawn(async move {
-            // Keep-alive connections, as real clients hold them.
-            let client = reqwest::Client::new();
+            // Half keep their connections (as most clients do), half open
+            // one per request (so connections are being accepted at the signal).
+            let client = if w % 2 == 0 {
+                reqwest::Client::new()
+            } else {
+                reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap()
+            };
             let mut failures = 0;
             for n in 0.. {
                 let title = format!("term-{round}-{w}-{n}");
@@ -53,18 +55,34 @@ async fn one_shutdown(url: &str, round: usize) -> (Duration, usize) {
             }
         });
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // A varying moment, so the signal lands in different phases of requests.
+    tokio::time::sleep(Duration::from_millis(300 + 37 * (round as u64 % 10))).await;
     server.signal("-TERM");
     let signalled = Instant::now();
     let exit = server.wait_exit(Duration::from_secs(12)).await;
     let drain = signalled.elapsed();
     while writers.join_next().await.is_some() {}
     assert!(exit.is_some_and(|s| s.success()), "exit after SIGTERM: {exit:?}\n{}", server.log());
-    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
-    assert!(outcomes.refused.is_empty(), "answers other than 201 during the shutdown: {:#?}", outcomes.refused);
+    drain
+}
 
-    let restarted = Rivet::start(dir.path(), url, &[]).await;
-    let stored: std::collections::HashSet<String> = todo_titles(&restarted.base, &token).await.into_iter().collect();
+/// `rounds` SIGTERMs on one database, then every write checked at once.
+async fn shutdowns(url: &str, rounds: usize) {
+    let dir = Dir::new("shutdown");
+    let token = {
+        let server = Rivet::start(dir.path(), url, &[]).await;
+        account(&server.base).await
+    };
+    let outcomes: Arc<Mutex<Outcomes>> = Arc::default();
+    let mut drains = Vec::new();
+    for round in 0..rounds {
+        drains.push(one_shutdown(&dir, url, &token, round, &outcomes).await);
+    }
+    let outcomes = std::mem::take(&mut *outcomes.lock().unwrap());
+    assert!(outcomes.refused.is_empty(), "answers other than 201 during shutdowns: {:#?}", outcomes.refused);
+
+    let checker = Rivet::start(dir.path(), url, &[]).await;
+    let stored: std::collections::HashSet<String> = todo_titles(&checker.base, &token).await.into_iter().collect();
     let acked: std::collections::HashSet<String> = outcomes.acked.iter().cloned().collect();
     let lost: Vec<&String> = acked.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
@@ -73,20 +91,11 @@ async fn one_shutdown(url: &str, round: usize) -> (Duration, usize) {
         unacknowledged.is_empty(),
         "stored but never acknowledged (a client would retry and duplicate): {unacknowledged:?}"
     );
-    (drain, acked.len())
-}
-
-async fn shutdowns(url: &str, rounds: usize) {
-    let mut drains = Vec::new();
-    let mut acked = 0;
-    for round in 0..rounds {
-        let (drain, n) = one_shutdown(url, round).await;
-        drains.push(drain);
-        acked += n;
-    }
     drains.sort();
     println!(
-        "shutdown: {rounds} SIGTERMs under {WRITERS} writers; {acked} writes acknowledged, all stored, none stored unacknowledged, no 5xx; drain {:?} to {:?}",
+        "shutdown: {rounds} SIGTERMs under {WRITERS} writers; {} writes acknowledged, all stored, none stored unacknowledged, no 5xx; {} requests unanswered (refused or reset, none stored); drain {:?} to {:?}",
+        acked.len(),
+        outcomes.unanswered.len(),
         drains[0],
         drains[drains.len() - 1]
     );
@@ -95,11 +104,11 @@ async fn shutdowns(url: &str, rounds: usize) {
 #[tokio::test]
 async fn sigterm_under_writes_answers_every_accepted_request_on_postgres() {
     let db = TestDatabase::postgres(&postgres_admin_url()).await.expect("a PostgreSQL test database");
-    shutdowns(db.url(), 6).await;
+    shutdowns(db.url(), 30).await;
 }
 
 #[tokio::test]
 async fn sigterm_under_writes_answers_every_accepted_request_on_sqlite() {
     let db = TestDatabase::sqlite().expect("a SQLite test database");
-    shutdowns(db.url(), 3).await;
+    shutdowns(db.url(), 10).await;
 }
