@@ -45,13 +45,15 @@ pub struct Application {
     worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
     /// The event hub behind the streams.
     hub: Hub,
-    /// Set on the shutdown signal.
+    /// Set on the shutdown signal; counts the requests in flight.
     draining: Draining,
+    shutdown_timeout: Duration,
 }
 
 /// Between pausing the accept loop and stopping the workers at shutdown:
 /// time for each worker to take up the connections already accepted for
-/// it (a stopping worker drops those still queued, unanswered).
+/// it (a stopping worker drops those still queued, unanswered) and for
+/// their requests to be counted in flight.
 const ACCEPTED_GRACE: Duration = Duration::from_millis(200);
 
 impl std::fmt::Debug for Application {
@@ -142,7 +144,8 @@ impl Application {
             let (stop, stopped) = watch::channel(false);
             (stop, tokio::spawn(worker(settings, &services).run(stopped)))
         });
-        Ok(Self { port, server, services, worker, hub, draining })
+        let shutdown_timeout = Duration::from_secs(settings.server.shutdown_timeout_secs);
+        Ok(Self { port, server, services, worker, hub, draining, shutdown_timeout })
     }
 
     /// The bound port.
@@ -163,10 +166,11 @@ impl Application {
     /// Serves until SIGINT/SIGTERM or [`ServerHandle::stop`]. On the signal:
     /// readiness turns 503 and every answer closes its connection; the event
     /// streams end (close 1001; they would hold the drain open); accepting
-    /// stops, and the connections already accepted are taken up; in-flight
-    /// requests finish within `shutdown_timeout_secs` (a second signal cuts
-    /// them short); then the job worker stops (running jobs finish or go
-    /// back to the queue) and the database pool closes.
+    /// stops, and the connections already accepted are taken up; once no
+    /// request is in flight the workers stop (requests still running after
+    /// `shutdown_timeout_secs`, or at a second signal, are cut short); then
+    /// the job worker stops (running jobs finish or go back to the queue)
+    /// and the database pool closes.
     ///
     /// # Errors
     /// I/O errors of the server.
@@ -174,6 +178,7 @@ impl Application {
         let hub = self.hub.clone();
         let handle = self.server.handle();
         let draining = self.draining.clone();
+        let shutdown_timeout = self.shutdown_timeout;
         let closer = tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: draining requests in flight");
@@ -181,10 +186,25 @@ impl Application {
             hub.stop();
             handle.pause().await;
             tokio::time::sleep(ACCEPTED_GRACE).await;
+            // Workers stop one by one, each as soon as its own connections
+            // are done, and a stopped worker's runtime ends the database
+            // connections it opened — which another worker may be using.
+            // So they are stopped only once no request is in flight anywhere.
+            let settled = tokio::select! {
+                settled = draining.settled(shutdown_timeout) => settled,
+                () = shutdown_signal() => false,
+            };
+            if !settled {
+                warn!(
+                    in_flight = draining.in_flight(),
+                    "stopping with requests still running (timeout or second signal)"
+                );
+                return handle.stop(false).await;
+            }
             tokio::select! {
                 () = handle.stop(true) => {}
                 () = shutdown_signal() => {
-                    warn!("second signal: stopping without waiting for requests in flight");
+                    warn!("second signal: stopping without waiting for open connections");
                     handle.stop(false).await;
                 }
             }

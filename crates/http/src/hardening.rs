@@ -100,27 +100,68 @@ async_middleware!(HeaderLimits, HeaderLimitsService, |limits, service, req| {
     service.call(req).await.map(ServiceResponse::map_into_boxed_body)
 });
 
-/// The server is shutting down: set once on SIGTERM, registered as
-/// `web::Data<Draining>` and wrapped around the app. While it is set, every
-/// answer closes its connection (`Connection: close`), so keep-alive
-/// clients reconnect — to another instance — instead of sending more
-/// requests into the drain, and `GET /health/ready` answers 503 so that
-/// balancers stop routing here. Requests in flight run to completion.
+/// The server's shutdown, as its middleware sees it: registered as
+/// `web::Data<Draining>` and wrapped around the app. It counts the requests
+/// in flight (the shutdown waits for none to be left before it stops the
+/// workers), and once [`Draining::start`] is called every answer closes its
+/// connection (`Connection: close`), so keep-alive clients reconnect — to
+/// another instance — instead of sending more requests into the drain, and
+/// `GET /health/ready` answers 503 so that balancers stop routing here.
 #[derive(Debug, Clone, Default)]
-pub struct Draining(std::sync::Arc<std::sync::atomic::AtomicBool>);
+pub struct Draining(std::sync::Arc<DrainState>);
+
+#[derive(Debug, Default)]
+pub struct DrainState {
+    draining: std::sync::atomic::AtomicBool,
+    in_flight: std::sync::atomic::AtomicUsize,
+}
 
 impl Draining {
     /// Marks the server as draining.
     pub fn start(&self) {
-        self.0.store(true, std::sync::atomic::Ordering::Release);
+        self.0.draining.store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn is_draining(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Acquire)
+        self.0.draining.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Requests whose handlers are running now.
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Waits until no request is in flight, at most `limit`; true if none is.
+    pub async fn settled(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.in_flight() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        true
+    }
+}
+
+/// Counts a request in flight while it lives (cancelled ones included).
+struct InFlight(std::sync::Arc<DrainState>);
+
+impl InFlight {
+    fn enter(state: &std::sync::Arc<DrainState>) -> Self {
+        state.in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
 async_middleware!(Draining, DrainingService, |draining, service, req| {
+    let _counted = InFlight::enter(&draining.0);
     let mut res = service.call(req).await?.map_into_boxed_body();
     if draining.is_draining() {
         res.response_mut().head_mut().set_connection_type(actix_web::http::ConnectionType::Close);

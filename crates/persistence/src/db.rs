@@ -220,27 +220,18 @@ fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig
     config
 }
 
-/// Opens PostgreSQL connections whose I/O is driven on the runtime that
-/// built the pool (the server's main runtime), not on whichever HTTP worker
-/// happened to open them: a worker's runtime ends when the worker stops at
-/// shutdown, and would take the connections it opened down with it while
-/// another worker still finishes its requests on them.
+/// Opens PostgreSQL connections, over TLS when the URL asks for it. A
+/// connection's I/O task runs on the runtime of the request that opened it —
+/// an HTTP worker's, for the server — which is the fast path (a query
+/// crosses no thread), and why the server stops its workers only once no
+/// request is in flight on any of them (a stopped worker's runtime takes
+/// the connections it opened down with it).
 #[cfg(feature = "postgres")]
 fn pg_setup(
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
 ) -> diesel_async::pooled_connection::SetupCallback<AsyncPgConnection> {
     use futures_util::FutureExt;
-    let runtime = tokio::runtime::Handle::try_current().ok();
-    Box::new(move |url| {
-        let open = crate::tls::connect(url.to_owned(), tls.clone());
-        match runtime.clone() {
-            Some(runtime) => async move {
-                runtime.spawn(open).await.map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?
-            }
-            .boxed(),
-            None => open.boxed(),
-        }
-    })
+    Box::new(move |url| crate::tls::connect(url.to_owned(), tls.clone()).boxed())
 }
 
 /// Bounds every wait of a pool: for a free connection, to open one, to check one.

@@ -1,8 +1,9 @@
 //! SIGTERM under write load: no accepted request is answered 5xx because of
 //! the shutdown, every acknowledged write is stored and every stored write
-//! was acknowledged, and the process exits 0 within `shutdown_timeout_secs`.
+//! was acknowledged, the process exits 0 within `shutdown_timeout_secs`, and
+//! the jobs of acknowledged writes run (finished, or returned to the queue).
 
-use crate::harness::{Dir, Rivet, account, call, postgres_admin_url, todo_titles};
+use crate::harness::{Dir, PASSWORD, Rivet, account, call, mails_to, postgres_admin_url, todo_titles};
 use reqwest::Method;
 use rivet_persistence::testing::TestDatabase;
 use serde_json::json;
@@ -14,6 +15,8 @@ const WRITERS: usize = 32;
 #[derive(Default)]
 struct Outcomes {
     acked: Vec<String>,
+    /// Emails of acknowledged registrations: each enqueued a verification email.
+    registered: Vec<String>,
     /// Titles whose request got an answer other than 201 (with the answer).
     refused: Vec<(String, String)>,
     /// Titles whose request got no answer (the connection was refused or closed).
@@ -36,6 +39,26 @@ async fn one_shutdown(dir: &Dir, url: &str, token: &str, round: usize, outcomes:
             };
             let mut failures = 0;
             for n in 0.. {
+                // One writer in eight registers accounts: a write that
+                // enqueues a job (the verification email) in its transaction.
+                if w % 8 == 7 {
+                    let email = format!("term-{round}-{w}-{n}@example.com");
+                    let body = json!({ "email": email, "password": PASSWORD });
+                    let r =
+                        call(&client, Method::POST, &format!("{base}/api/v1/auth/register"), None, Some(&body)).await;
+                    let mut o = outcomes.lock().unwrap();
+                    match r {
+                        Ok(a) if a.status == 201 => o.registered.push(email),
+                        Ok(a) => o.refused.push((email, a.to_string())),
+                        Err(_) => {
+                            failures += 1;
+                            if failures >= 3 {
+                                return;
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let title = format!("term-{round}-{w}-{n}");
                 let body = json!({ "title": title });
                 let r = call(&client, Method::POST, &format!("{base}/api/v1/todos"), Some(&token), Some(&body)).await;
@@ -91,10 +114,21 @@ async fn shutdowns(url: &str, rounds: usize) {
         unacknowledged.is_empty(),
         "stored but never acknowledged (a client would retry and duplicate): {unacknowledged:?}"
     );
+    // The jobs enqueued by acknowledged writes ran — finished before a
+    // shutdown, or returned to the queue and run by a later instance.
+    let mail = dir.path().join("mail");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut unsent: Vec<&String> = outcomes.registered.iter().collect();
+    while !unsent.is_empty() && Instant::now() < deadline {
+        unsent.retain(|email| mails_to(&mail, email) == 0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(unsent.is_empty(), "verification emails never sent for acknowledged registrations: {unsent:?}");
     drains.sort();
     println!(
-        "shutdown: {rounds} SIGTERMs under {WRITERS} writers; {} writes acknowledged, all stored, none stored unacknowledged, no 5xx; {} requests unanswered (refused or reset, none stored); drain {:?} to {:?}",
+        "shutdown: {rounds} SIGTERMs under {WRITERS} writers; {} writes acknowledged, all stored, none stored unacknowledged, no 5xx; {} registrations acknowledged, every verification email sent; {} requests unanswered (refused or reset, none stored); drain {:?} to {:?}",
         acked.len(),
+        outcomes.registered.len(),
         outcomes.unanswered.len(),
         drains[0],
         drains[drains.len() - 1]
@@ -111,4 +145,38 @@ async fn sigterm_under_writes_answers_every_accepted_request_on_postgres() {
 async fn sigterm_under_writes_answers_every_accepted_request_on_sqlite() {
     let db = TestDatabase::sqlite().expect("a SQLite test database");
     shutdowns(db.url(), 10).await;
+}
+
+#[tokio::test]
+async fn while_draining_readiness_is_503_and_answers_close_their_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let db = TestDatabase::sqlite().expect("a SQLite test database");
+    let dir = Dir::new("draining");
+    let mut server = Rivet::start(dir.path(), db.url(), &[]).await;
+    // A keep-alive connection opened before the signal.
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", server.port)).await.unwrap();
+    let ask = b"GET /health/ready HTTP/1.1\r\nhost: x\r\n\r\n";
+    let read_answer = async |conn: &mut tokio::net::TcpStream| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains("\"checks\"") {
+            let n = tokio::time::timeout(Duration::from_secs(5), conn.read(&mut buf)).await.unwrap().unwrap();
+            assert!(n > 0, "closed before answering: {}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&got).to_lowercase()
+    };
+    conn.write_all(ask).await.unwrap();
+    let before = read_answer(&mut conn).await;
+    assert!(before.starts_with("http/1.1 200") && !before.contains("connection: close"), "{before}");
+
+    server.signal("-TERM");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    conn.write_all(ask).await.unwrap();
+    let during = read_answer(&mut conn).await;
+    assert!(during.starts_with("http/1.1 503"), "readiness while draining: {during}");
+    assert!(during.contains("\"code\":\"shutting_down\"") && during.contains("retry-after: "), "{during}");
+    assert!(during.contains("connection: close"), "a draining answer closes its connection: {during}");
+    let exit = server.wait_exit(Duration::from_secs(5)).await;
+    assert!(exit.is_some_and(|s| s.success()), "exit: {exit:?}\n{}", server.log());
 }
