@@ -3,12 +3,12 @@
 //! twice, and the jobs enqueued with acknowledged writes still run (at least
 //! once: a job cut short by the kill runs again).
 
-use crate::harness::{Dir, PASSWORD, Rivet, account, call, mails_to, postgres_admin_url, todo_titles};
+use crate::harness::{Dir, PASSWORD, Rivet, account, call, postgres_admin_url, todo_titles, unsent_mails};
 use reqwest::Method;
 use rivet_persistence::testing::TestDatabase;
 use serde_json::json;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WRITERS: usize = 24;
 
@@ -65,13 +65,7 @@ async fn crash_under_writes(url: &str) {
     assert!(lost.is_empty(), "{} acknowledged todos lost after kill -9: {lost:?}", lost.len());
 
     // The restarted instance's worker sends every acknowledged registration's email.
-    let mail = dir.path().join("mail");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut unsent: Vec<&String> = acked.registrations.iter().collect();
-    while !unsent.is_empty() && Instant::now() < deadline {
-        unsent.retain(|email| mails_to(&mail, email) == 0);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let unsent = unsent_mails(&dir.path().join("mail"), &acked.registrations).await;
     assert!(unsent.is_empty(), "verification emails never sent for acknowledged registrations: {unsent:?}");
     println!(
         "crash: {} todos and {} registrations acknowledged before kill -9; {} todos stored; 0 lost, 0 twice; every verification email sent",

@@ -233,6 +233,18 @@ pub fn mails_to(dir: &Path, to: &str) -> usize {
         .count()
 }
 
+/// Waits up to 30 s for at least one message to each of `emails` under
+/// `dir`; returns those that got none.
+pub async fn unsent_mails<'a>(dir: &Path, emails: &'a [String]) -> Vec<&'a String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut unsent: Vec<&String> = emails.iter().collect();
+    while !unsent.is_empty() && Instant::now() < deadline {
+        unsent.retain(|email| mails_to(dir, email) == 0);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    unsent
+}
+
 /// Registers a fresh account and returns its access token.
 pub async fn account(base: &str) -> String {
     let client = reqwest::Client::new();

@@ -3,7 +3,7 @@
 //! was acknowledged, the process exits 0 within `shutdown_timeout_secs`, and
 //! the jobs of acknowledged writes run (finished, or returned to the queue).
 
-use crate::harness::{Dir, PASSWORD, Rivet, account, call, mails_to, postgres_admin_url, todo_titles};
+use crate::harness::{Dir, PASSWORD, Rivet, account, call, postgres_admin_url, todo_titles, unsent_mails};
 use reqwest::Method;
 use rivet_persistence::testing::TestDatabase;
 use serde_json::json;
@@ -116,13 +116,7 @@ async fn shutdowns(url: &str, rounds: usize) {
     );
     // The jobs enqueued by acknowledged writes ran — finished before a
     // shutdown, or returned to the queue and run by a later instance.
-    let mail = dir.path().join("mail");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut unsent: Vec<&String> = outcomes.registered.iter().collect();
-    while !unsent.is_empty() && Instant::now() < deadline {
-        unsent.retain(|email| mails_to(&mail, email) == 0);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let unsent = unsent_mails(&dir.path().join("mail"), &outcomes.registered).await;
     assert!(unsent.is_empty(), "verification emails never sent for acknowledged registrations: {unsent:?}");
     drains.sort();
     println!(
