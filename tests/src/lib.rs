@@ -22,6 +22,24 @@ use std::path::PathBuf;
 pub enum Backend {
     Sqlite,
     Postgres,
+    /// PostgreSQL through PgBouncer in transaction mode
+    /// (`[database] pooler = "transaction"`, `direct_url` the database's own).
+    PgBouncer,
+}
+
+impl Backend {
+    /// Whether the database is PostgreSQL, directly or through the pooler.
+    pub fn is_postgres(self) -> bool {
+        self != Self::Sqlite
+    }
+}
+
+/// The PgBouncer of this test process, started on first use.
+pub fn pgbouncer() -> &'static rivet_persistence::testing::PgBouncer {
+    static BOUNCER: std::sync::OnceLock<rivet_persistence::testing::PgBouncer> = std::sync::OnceLock::new();
+    BOUNCER.get_or_init(|| {
+        rivet_persistence::testing::PgBouncer::start(&postgres_admin_url()).unwrap_or_else(|e| panic!("{e}"))
+    })
 }
 
 /// The admin URL PostgreSQL tests create their databases through.
@@ -33,8 +51,22 @@ pub fn postgres_admin_url() -> String {
 pub async fn test_database(backend: Backend) -> TestDatabase {
     match backend {
         Backend::Sqlite => TestDatabase::sqlite().expect("a temporary SQLite database"),
-        Backend::Postgres => TestDatabase::postgres(&postgres_admin_url()).await.unwrap_or_else(|e| panic!("{e}")),
+        Backend::Postgres | Backend::PgBouncer => {
+            TestDatabase::postgres(&postgres_admin_url()).await.unwrap_or_else(|e| panic!("{e}"))
+        }
     }
+}
+
+/// The test configuration for `backend` on `db`: through the pooler for
+/// [`Backend::PgBouncer`], with the database's own URL as `direct_url`.
+pub fn settings_for(backend: Backend, db: &TestDatabase) -> Settings {
+    if backend != Backend::PgBouncer {
+        return test_settings(db.url());
+    }
+    let mut settings = test_settings(&pgbouncer().url_for(db.url()));
+    settings.database.direct_url = db.url().to_owned();
+    settings.database.pooler = rivet_app::settings::PoolerMode::Transaction;
+    settings
 }
 
 /// The test configuration: compiled defaults with `RIVET_ENV=test`, no
@@ -144,7 +176,7 @@ impl TestApp {
     /// Starts the application on a fresh database, after `tweak` adjusts the settings.
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Self {
         let db = test_database(backend).await;
-        let mut settings = test_settings(db.url());
+        let mut settings = settings_for(backend, &db);
         tweak(&mut settings);
         let mut app = Self::start(settings, backend).await;
         app.db = Some(db);
@@ -359,10 +391,12 @@ pub async fn eventually(
     None
 }
 
-/// Runs each named test body on SQLite and on PostgreSQL. A body is a plain
+/// Runs each named test body on SQLite, on PostgreSQL, and on PostgreSQL
+/// through PgBouncer in transaction mode. A body is a plain
 /// `async fn name(app: TestApp)` beside the call, which rustfmt formats;
-/// `on_both_backends!(name, other)` makes the tests `name::sqlite` and
-/// `name::postgres`, each handed a fresh [`TestApp`] on its own database.
+/// `on_both_backends!(name, other)` makes the tests `name::sqlite`,
+/// `name::postgres` and `name::pgbouncer`, each handed a fresh [`TestApp`]
+/// on its own database.
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),+ $(,)?) => {$(
@@ -374,6 +408,10 @@ macro_rules! on_both_backends {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 super::$name($crate::TestApp::spawn($crate::Backend::Postgres).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn pgbouncer() {
+                super::$name($crate::TestApp::spawn($crate::Backend::PgBouncer).await).await;
             }
         }
     )+};

@@ -112,6 +112,19 @@ pub struct StorageSettings {
     pub max_bytes_per_user: u64,
 }
 
+/// `[database] pooler`: what stands between Rivet and PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolerMode {
+    /// A direct connection or a session-mode pooler: prepared statements.
+    #[default]
+    None,
+    /// A transaction-mode pooler (PgBouncer `pool_mode = transaction`,
+    /// Neon's `-pooler` host, Supabase, RDS Proxy): one-shot statements,
+    /// and `direct_url` for what needs a session.
+    Transaction,
+}
+
 /// How instances tell each other that the event log grew.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -10,8 +10,8 @@
 use crate::secret::masked_url;
 pub use crate::secret::{Secret, mask_url};
 pub use crate::sections::{
-    CorsSettings, EmailSettings, EmailTransport, EventBackend, EventSettings, JobSettings, RateLimitBackend,
-    RateLimitSettings, StorageBackend, StorageSettings,
+    CorsSettings, EmailSettings, EmailTransport, EventBackend, EventSettings, JobSettings, PoolerMode,
+    RateLimitBackend, RateLimitSettings, StorageBackend, StorageSettings,
 };
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use serde::{Deserialize, Serialize};
@@ -96,6 +96,14 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     #[serde(serialize_with = "masked_url")]
     pub url: String,
+    /// A session connection to the same database that bypasses the
+    /// pooler, for migrations and the events `LISTEN`; empty: `url`.
+    #[serde(default, serialize_with = "masked_url")]
+    pub direct_url: String,
+    /// What `url` goes through: `none` (direct, or a session-mode pooler)
+    /// or `transaction` (a transaction-mode pooler).
+    #[serde(default)]
+    pub pooler: PoolerMode,
     pub max_connections: usize,
     pub connect_timeout_secs: u64,
     pub acquire_timeout_secs: u64,
@@ -245,6 +253,14 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Where a session connection goes: `[database] direct_url`, else `url`.
+    pub fn session_url(&self) -> &str {
+        match self.database.direct_url.as_str() {
+            "" => &self.database.url,
+            direct => direct,
+        }
+    }
+
     /// The event fan-out in use, with `auto` resolved by the database.
     pub fn event_backend(&self) -> EventBackend {
         match self.events.backend {
@@ -294,8 +310,19 @@ impl Settings {
                 "server.max_headers_total_bytes must be at most 122880 (the HTTP parser refuses larger heads)",
             );
         }
-        rivet_persistence::Backend::of_url(&self.database.url)
+        let backend = rivet_persistence::Backend::of_url(&self.database.url)
             .map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
+        let postgres = backend == rivet_persistence::Backend::Postgres;
+        if !self.database.direct_url.is_empty()
+            && (!postgres
+                || !rivet_persistence::Backend::of_url(&self.database.direct_url)
+                    .is_ok_and(|b| b == rivet_persistence::Backend::Postgres))
+        {
+            return invalid("database.direct_url is for PostgreSQL: a postgres:// URL beside a postgres:// url");
+        }
+        if self.database.pooler == PoolerMode::Transaction && !postgres {
+            return invalid("database.pooler = \"transaction\" is for PostgreSQL");
+        }
         self.validate_sections()?;
         if self.bootstrap.admin_email.is_some() != self.bootstrap.admin_password.is_some() {
             return invalid("bootstrap.admin_email and bootstrap.admin_password go together");

@@ -27,7 +27,7 @@ use rivet_persistence::{
 };
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::info;
+use tracing::{info, warn};
 
 /// Rivet's use cases over one database, wired from [`Settings`].
 #[derive(Debug, Clone)]
@@ -49,8 +49,14 @@ pub struct Services {
 
 /// Database options from settings.
 pub fn db_options(settings: &Settings) -> DbOptions {
+    let d = &settings.database;
     DbOptions {
-        url: settings.database.url.clone(),
+        url: d.url.clone(),
+        direct_url: (!d.direct_url.is_empty()).then(|| d.direct_url.clone()),
+        pooler: match d.pooler {
+            crate::settings::PoolerMode::None => rivet_persistence::Pooler::None,
+            crate::settings::PoolerMode::Transaction => rivet_persistence::Pooler::Transaction,
+        },
         max_connections: settings.database.max_connections,
         connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
@@ -69,6 +75,14 @@ impl Services {
     /// Database, migration, key or email-transport problems.
     pub async fn build(settings: &Settings) -> Result<Self> {
         let db = Database::connect(&db_options(settings))?;
+        let d = &settings.database;
+        if d.pooler == crate::settings::PoolerMode::Transaction && d.direct_url.is_empty() {
+            warn!(
+                "database.pooler = \"transaction\" without database.direct_url: migrations and the events \
+                 LISTEN go through the pooler, where LISTEN hears little (events still arrive by polling); \
+                 set database.direct_url to the database's own address"
+            );
+        }
         if settings.database.run_migrations {
             let applied = db.migrate().await?;
             if !applied.is_empty() {
@@ -161,7 +175,7 @@ impl Services {
         match settings.event_backend() {
             #[cfg(feature = "postgres")]
             EventBackend::Postgres => {
-                rivet_persistence::listen_for_events(&settings.database.url, hub.waker())?;
+                rivet_persistence::listen_for_events(settings.session_url(), hub.waker())?;
             }
             #[cfg(not(feature = "postgres"))]
             EventBackend::Postgres => return Err(Error::Events("this build has no PostgreSQL support".into())),

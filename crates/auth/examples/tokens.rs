@@ -25,10 +25,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     let dir = std::env::temp_dir().join(format!("rivet-auth-example-{}", std::process::id()));
     let db = Database::connect(&DbOptions {
-        url: format!("sqlite://{}/auth.db", dir.display()),
         max_connections: 4,
-        connect_timeout: Duration::from_secs(5),
-        acquire_timeout: Duration::from_secs(5),
+        ..DbOptions::new(format!("sqlite://{}/auth.db", dir.display()))
     })?;
     db.migrate().await?;
     let users = Arc::new(UserStore::new(db.clone()));

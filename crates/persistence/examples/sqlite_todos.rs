@@ -10,16 +10,13 @@ use rivet_domain::todo::{NewTodoInput, TodoFilter, TodoQuery, TodoSort, Todos};
 use rivet_domain::user::{Email, NewUser, UserId};
 use rivet_persistence::{Database, DbOptions, TodoStore, UserStore};
 use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("rivet-example-{}", std::process::id()));
     let db = Database::connect(&DbOptions {
-        url: format!("sqlite://{}/todos.db", dir.display()),
         max_connections: 4,
-        connect_timeout: Duration::from_secs(5),
-        acquire_timeout: Duration::from_secs(5),
+        ..DbOptions::new(format!("sqlite://{}/todos.db", dir.display()))
     })?;
     let applied = db.migrate().await?;
     println!("applied {} migrations to {}", applied.len(), dir.display());

@@ -21,10 +21,10 @@
 //! - TLS (PostgreSQL only): `sslmode=require` and stricter, see [`crate::tls`].
 
 use crate::error::{Error, Result};
+#[cfg(feature = "postgres")]
+use crate::pg_conn::{PgConn, Statements};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::SqliteConnection;
-#[cfg(feature = "postgres")]
-use diesel_async::AsyncPgConnection;
 use diesel_async::RunQueryDsl;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
@@ -86,10 +86,28 @@ impl Backend {
     }
 }
 
+/// What stands between Rivet and PostgreSQL (`[database] pooler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pooler {
+    /// A direct connection, or a pooler in session mode: queries use named
+    /// prepared statements, the fast path.
+    #[default]
+    None,
+    /// A pooler in transaction mode (PgBouncer, Neon's `-pooler` host,
+    /// Supabase, RDS Proxy): queries use the unnamed statement only, and
+    /// whatever needs a session uses [`DbOptions::direct_url`].
+    Transaction,
+}
+
 /// Pool settings, handed in by the application (libraries read no environment).
 #[derive(Debug, Clone)]
 pub struct DbOptions {
     pub url: String,
+    /// A session connection to the same database, bypassing the pooler, for
+    /// migrations (and, in the application, the events `LISTEN`); `url`
+    /// when unset.
+    pub direct_url: Option<String>,
+    pub pooler: Pooler,
     pub max_connections: usize,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
@@ -103,6 +121,8 @@ impl DbOptions {
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
+            direct_url: None,
+            pooler: Pooler::None,
             max_connections: 10,
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(5),
@@ -115,7 +135,7 @@ impl DbOptions {
 #[allow(missing_debug_implementations)] // deadpool's pools are not Debug; `Database` is.
 pub enum Pool {
     #[cfg(feature = "postgres")]
-    Postgres(DeadPool<AsyncPgConnection>),
+    Postgres(DeadPool<PgConn>),
     #[cfg(feature = "sqlite")]
     Sqlite(DeadPool<SqliteConn>),
 }
@@ -133,6 +153,10 @@ pub struct PoolStatus {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    /// Where a session connection goes (PostgreSQL): the direct URL, or the
+    /// pool's own when none is set.
+    #[cfg(feature = "postgres")]
+    session: Option<Arc<Session>>,
     /// Told after every commit that recorded events (see [`Database::on_events`]).
     signals: Arc<RwLock<Vec<Arc<dyn EventSignal>>>>,
 }
@@ -167,7 +191,7 @@ macro_rules! with_conn {
                     #[allow(unused_imports)]
                     use $crate::for_pg as $sql;
                     let mut pooled = pool.get().await?;
-                    let $conn: &mut ::diesel_async::AsyncPgConnection = &mut pooled;
+                    let $conn: &mut $crate::PgConn = &mut pooled;
                     $body
                 }
                 #[cfg(feature = "sqlite")]
@@ -229,9 +253,47 @@ fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig
 #[cfg(feature = "postgres")]
 fn pg_setup(
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
-) -> diesel_async::pooled_connection::SetupCallback<AsyncPgConnection> {
+    statements: Statements,
+) -> diesel_async::pooled_connection::SetupCallback<PgConn> {
     use futures_util::FutureExt;
-    Box::new(move |url| crate::tls::connect(url.to_owned(), tls.clone()).boxed())
+    Box::new(move |url| crate::tls::connect(url.to_owned(), tls.clone(), statements).boxed())
+}
+
+/// How to open a session connection (PostgreSQL): for migrations and their
+/// lock, which a transaction-mode pooler cannot carry.
+#[cfg(feature = "postgres")]
+pub(crate) struct Session {
+    pub target: crate::tls::PgTarget,
+    /// One-shot when the session URL is itself the transaction pooler's.
+    pub statements: Statements,
+}
+
+#[cfg(feature = "postgres")]
+impl Session {
+    /// The session target of `opts`: `direct_url` (prepared statements), or
+    /// `url` itself in the pool's statement mode.
+    fn of(opts: &DbOptions) -> Result<Self> {
+        Ok(match &opts.direct_url {
+            Some(direct) => Self { target: crate::tls::prepare(direct)?, statements: Statements::Prepared },
+            None => Self { target: crate::tls::prepare(&opts.url)?, statements: statements_for(opts.pooler) },
+        })
+    }
+
+    /// Opens one connection of its own, outside the pool.
+    pub async fn connect(&self) -> Result<PgConn> {
+        crate::tls::connect(self.target.url.clone(), self.target.tls.clone(), self.statements)
+            .await
+            .map_err(|e| Error::Setup(format!("cannot open a session connection: {e}")))
+    }
+}
+
+/// The statement mode a pooler allows.
+#[cfg(feature = "postgres")]
+fn statements_for(pooler: Pooler) -> Statements {
+    match pooler {
+        Pooler::None => Statements::Prepared,
+        Pooler::Transaction => Statements::OneShot,
+    }
 }
 
 /// Bounds every wait of a pool: for a free connection, to open one, to check one.
@@ -273,8 +335,8 @@ impl Database {
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
                 let mut config = fast_recycling();
-                config.custom_setup = pg_setup(target.tls);
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(target.url, config);
+                config.custom_setup = pg_setup(target.tls, statements_for(opts.pooler));
+                let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(target.url, config);
                 let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
                 Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
             }
@@ -300,13 +362,24 @@ impl Database {
             #[allow(unreachable_patterns)] // the backends compiled in are matched above
             _ => unreachable!("checked by Backend::compiled_in"),
         };
-        Ok(Self { pool, signals: Arc::default() })
+        Ok(Self {
+            pool,
+            #[cfg(feature = "postgres")]
+            session: if backend == Backend::Postgres { Some(Arc::new(Session::of(opts)?)) } else { None },
+            signals: Arc::default(),
+        })
     }
 
     /// The pool, for the `with_conn!` macro.
     #[doc(hidden)]
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// How to open a session connection, on PostgreSQL.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn session(&self) -> Option<&Session> {
+        self.session.as_deref()
     }
 
     /// Which backend this is.

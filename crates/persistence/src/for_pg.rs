@@ -4,7 +4,7 @@
 /// The diesel backend.
 pub(crate) type Db = diesel::pg::Pg;
 /// The pooled connection.
-pub(crate) type Conn = diesel_async::AsyncPgConnection;
+pub(crate) type Conn = crate::pg_conn::PgConn;
 
 #[path = "per_backend/mod.rs"]
 #[allow(clippy::duplicate_mod, reason = "compiled once per backend on purpose")]

@@ -46,6 +46,8 @@ pub mod migrations;
 mod one_time_tokens;
 #[doc(hidden)]
 pub mod outbox;
+#[cfg(feature = "postgres")]
+mod pg_conn;
 mod product_list;
 mod product_rows;
 mod products;
@@ -66,7 +68,7 @@ mod user_list;
 mod users;
 
 pub use api_keys::ApiKeyStore;
-pub use db::{Backend, Database, DbOptions, PoolStatus};
+pub use db::{Backend, Database, DbOptions, PoolStatus, Pooler};
 pub use error::{Error, Result};
 pub use events::EventStore;
 pub use files::FileStore;
@@ -75,6 +77,8 @@ pub use jobs::JobStore;
 #[cfg(feature = "postgres")]
 pub use listen::{CHANNEL as EVENTS_CHANNEL, listen_for_events};
 pub use one_time_tokens::OneTimeTokenStore;
+#[cfg(feature = "postgres")]
+pub use pg_conn::{PgConn, PgField, PgRow, Statements};
 pub use products::ProductStore;
 pub use sessions::SessionStore;
 pub use todos::TodoStore;

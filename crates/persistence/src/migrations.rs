@@ -5,7 +5,7 @@ use crate::db::{Database, Pool};
 use crate::error::{Error, Result};
 use diesel_async::AsyncMigrationHarness;
 #[cfg(feature = "postgres")]
-use diesel_async::RunQueryDsl;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 #[cfg(feature = "postgres")]
@@ -17,6 +17,34 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 /// starting together on a fresh database do not race (diesel takes no lock).
 #[cfg(feature = "postgres")]
 const MIGRATION_LOCK_KEY: i64 = 0x5249_5645_545f_4d47; // "RIVET_MG"
+
+/// How often an instance waiting for another's migrations tries again.
+#[cfg(feature = "postgres")]
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Opens a transaction on `conn` that holds the migration lock, waiting
+/// while another instance holds it. A waiter tries and rolls back rather
+/// than blocking inside a transaction, so waiters pin no pooler server that
+/// the migrating instance may need.
+#[cfg(feature = "postgres")]
+async fn take_migration_lock(conn: &mut crate::PgConn) -> Result<()> {
+    let try_lock = format!("pg_try_advisory_xact_lock({MIGRATION_LOCK_KEY})");
+    let mut said = false;
+    loop {
+        conn.batch_execute("BEGIN").await?;
+        let taken: bool =
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&try_lock)).get_result(conn).await?;
+        if taken {
+            return Ok(());
+        }
+        conn.batch_execute("ROLLBACK").await?;
+        if !said {
+            tracing::info!("another instance is migrating the database; waiting for it");
+            said = true;
+        }
+        tokio::time::sleep(LOCK_RETRY).await;
+    }
+}
 
 /// Runs `harness` work on a blocking thread: diesel's migration harness is
 /// synchronous and must not stall an async worker.
@@ -46,16 +74,16 @@ impl Database {
     pub async fn migrate(&self) -> Result<Vec<String>> {
         match self.pool() {
             #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => {
-                let mut conn = pool.get().await?;
-                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).execute(&mut conn).await?;
-                let result = run_blocking(conn, POSTGRES).await;
-                // On failure the connection is gone with the error; PostgreSQL
-                // releases a session's advisory locks when it closes.
-                let (mut conn, applied) = result?;
-                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
-                    .execute(&mut conn)
-                    .await?;
+            Pool::Postgres(_) => {
+                let session = self.session().ok_or_else(|| Error::Setup("no PostgreSQL session target".into()))?;
+                // The lock lives in a transaction of a connection of its
+                // own, and migrations run on another: no session state is
+                // involved, so this holds through a transaction-mode pooler
+                // too (a pooler keeps a transaction on one server).
+                let mut lock = session.connect().await?;
+                take_migration_lock(&mut lock).await?;
+                let (_, applied) = run_blocking(session.connect().await?, POSTGRES).await?;
+                lock.batch_execute("COMMIT").await?;
                 Ok(applied)
             }
             #[cfg(feature = "sqlite")]

@@ -8,8 +8,8 @@
 //! private-network servers.
 
 use crate::error::{Error, Result};
+use crate::pg_conn::{PgConn, Statements};
 use diesel::ConnectionError;
-use diesel_async::AsyncPgConnection;
 use rivet_domain::error::display_chain;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -81,14 +81,20 @@ pub(crate) fn prepare(url: &str) -> Result<PgTarget> {
 pub(crate) async fn connect(
     url: String,
     config: Option<Arc<rustls::ClientConfig>>,
-) -> diesel::ConnectionResult<AsyncPgConnection> {
-    let Some(config) = config else {
-        return <AsyncPgConnection as diesel_async::AsyncConnection>::establish(&url).await;
-    };
-    let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
-    let (client, connection) =
-        tokio_postgres::connect(&url, tls).await.map_err(|e| ConnectionError::BadConnection(display_chain(&e)))?;
-    AsyncPgConnection::try_from_client_and_connection(client, connection).await
+    statements: Statements,
+) -> diesel::ConnectionResult<PgConn> {
+    let failed = |e: tokio_postgres::Error| ConnectionError::BadConnection(display_chain(&e));
+    Ok(match config {
+        None => {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.map_err(failed)?;
+            PgConn::new(client, connection, statements)
+        }
+        Some(config) => {
+            let tls = tokio_postgres_rustls::MakeRustlsConnect::new((*config).clone());
+            let (client, connection) = tokio_postgres::connect(&url, tls).await.map_err(failed)?;
+            PgConn::new(client, connection, statements)
+        }
+    })
 }
 
 #[cfg(test)]

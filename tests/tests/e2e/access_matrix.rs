@@ -225,6 +225,11 @@ async fn every_route_admits_exactly_the_callers_the_rbac_table_allows_on_postgre
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_admits_exactly_the_callers_the_rbac_table_allows_through_pgbouncer() {
+    every_route_admits_exactly_the_callers_the_rbac_table_allows(Backend::PgBouncer).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_admits_exactly_the_callers_the_rbac_table_allows_on_sqlite() {
     every_route_admits_exactly_the_callers_the_rbac_table_allows(Backend::Sqlite).await;
 }

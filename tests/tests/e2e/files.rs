@@ -79,9 +79,9 @@ fn small_quota(settings: &mut Settings) {
     settings.storage.max_bytes_per_user = 3000;
 }
 
-/// Runs each body four times: on SQLite and PostgreSQL, each with the local
-/// store and with an S3 bucket (a moto server of its own), after `$tweak`
-/// adjusts the settings.
+/// Runs each body five times: on SQLite and PostgreSQL, each with the local
+/// store and with an S3 bucket (a moto server of its own), and through
+/// PgBouncer with the local store, after `$tweak` adjusts the settings.
 macro_rules! on_every_store {
     ($tweak:path => $($name:ident),+ $(,)?) => {$(
         mod $name {
@@ -105,6 +105,10 @@ macro_rules! on_every_store {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres_local() {
                 run(Backend::Postgres, false).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn pgbouncer_local() {
+                run(Backend::PgBouncer, false).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite_s3() {

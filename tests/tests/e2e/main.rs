@@ -16,6 +16,7 @@ mod openapi;
 mod openapi_contract;
 mod operations;
 mod packaging;
+mod pooler;
 mod products;
 mod security;
 mod smtp;

@@ -183,6 +183,11 @@ mod across_instances {
     async fn postgres() {
         revocation_reaches_another_instance(Backend::Postgres).await;
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pgbouncer() {
+        revocation_reaches_another_instance(Backend::PgBouncer).await;
+    }
 }
 
 mod conditional {

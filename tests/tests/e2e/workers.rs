@@ -6,7 +6,7 @@ use rivet_api_server::worker::{Worker, WorkerOptions};
 use rivet_domain::email::{EmailMessage, MailError, Mailer};
 use rivet_domain::jobs::{JobQueue, JobState, NewJob, Task};
 use rivet_domain::time::now;
-use rivet_e2e::{Backend, eventually, test_database, test_settings};
+use rivet_e2e::{Backend, eventually, test_database};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,7 +40,7 @@ impl Mailer for Recorder {
 
 async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backend) {
     let db = test_database(backend).await;
-    let settings = test_settings(db.url());
+    let settings = rivet_e2e::settings_for(backend, &db);
     let services = rivet_app::Services::build(&settings).await.unwrap();
     let jobs: Vec<NewJob> = (0..80)
         .map(|i| {
@@ -93,6 +93,11 @@ async fn two_workers_share_the_queue_without_running_a_job_twice(backend: Backen
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_workers_on_postgres_never_run_one_job_twice() {
     two_workers_share_the_queue_without_running_a_job_twice(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_through_pgbouncer_never_run_one_job_twice() {
+    two_workers_share_the_queue_without_running_a_job_twice(Backend::PgBouncer).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -45,28 +45,7 @@ fn fill(path: &Path) {
 }
 
 async fn upload(client: &reqwest::Client, base: &str, token: &str, todo: &str, bytes: usize) -> crate::harness::Answer {
-    let boundary = "rivet-faults-boundary";
-    let mut body = format!(
-        "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"blob.bin\"\r\ncontent-type: application/octet-stream\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend(std::iter::repeat_n(7u8, bytes));
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let started = std::time::Instant::now();
-    let r = client
-        .post(format!("{base}/api/v1/todos/{todo}/attachments"))
-        .bearer_auth(token)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body)
-        .send()
-        .await
-        .expect("an answer to the upload");
-    let status = r.status().as_u16();
-    let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let retry_after = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let text = r.text().await.unwrap_or_default();
-    let body = serde_json::from_str(&text).unwrap_or_default();
-    crate::harness::Answer { status, content_type, retry_after, body, text, elapsed: started.elapsed() }
+    crate::harness::upload(client, base, token, todo, &vec![7u8; bytes]).await
 }
 
 #[tokio::test]

@@ -67,7 +67,7 @@ pub struct Rivet {
 
 impl Rivet {
     /// The environment every scenario's server gets; `extra` overrides it.
-    fn command(dir: &Path, database_url: &str, port: u16, extra: &[(&str, &str)]) -> Command {
+    fn command(mode: &str, dir: &Path, database_url: &str, port: u16, extra: &[(&str, &str)]) -> Command {
         let mut cmd = Command::new(bin());
         let defaults = [
             ("RIVET_ENV", "development".to_owned()),
@@ -82,7 +82,7 @@ impl Rivet {
             ("RIVET__STORAGE__DIR", dir.join("files").display().to_string()),
             ("RIVET__EMAIL__FILE_DIR", dir.join("mail").display().to_string()),
         ];
-        cmd.arg("serve").current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+        cmd.arg(mode).current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
         for (k, v) in defaults {
             cmd.env(k, v);
         }
@@ -100,7 +100,7 @@ impl Rivet {
     pub async fn start_on(dir: &Path, database_url: &str, port: u16, extra: &[(&str, &str)]) -> Self {
         let log = dir.join(format!("serve-{port}-{}.log", uuid::Uuid::now_v7().simple()));
         let file = std::fs::File::create(&log).unwrap();
-        let child = Self::command(dir, database_url, port, extra)
+        let child = Self::command("serve", dir, database_url, port, extra)
             .stdout(Stdio::null())
             .stderr(file)
             .spawn()
@@ -120,6 +120,18 @@ impl Rivet {
             assert!(Instant::now() < deadline, "rivet serve did not answer within 60 s:\n{}", server.log());
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Starts `rivet worker` (jobs only, no HTTP) with the same environment.
+    pub fn worker(dir: &Path, database_url: &str, extra: &[(&str, &str)]) -> Self {
+        let log = dir.join(format!("worker-{}.log", uuid::Uuid::now_v7().simple()));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Self::command("worker", dir, database_url, 0, extra)
+            .stdout(Stdio::null())
+            .stderr(file)
+            .spawn()
+            .expect("rivet worker starts");
+        Self { child, port: 0, base: String::new(), log }
     }
 
     pub fn pid(&self) -> u32 {
@@ -168,6 +180,7 @@ impl Drop for Rivet {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
     pub content_type: String,
     pub retry_after: Option<String>,
     pub body: Value,
@@ -178,6 +191,10 @@ pub struct Answer {
 impl Answer {
     pub fn code(&self) -> &str {
         self.body["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     pub fn is_problem(&self) -> bool {
@@ -211,15 +228,38 @@ pub async fn call(
     if let Some(body) = body {
         request = request.json(body);
     }
+    send(request).await
+}
+
+/// Sends a built request and reads its answer.
+pub async fn send(request: reqwest::RequestBuilder) -> Result<Answer, String> {
     let started = Instant::now();
     let response = request.send().await.map_err(|e| format!("{e:?}"))?;
     let status = response.status().as_u16();
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let content_type = header("content-type").unwrap_or_default();
     let retry_after = header("retry-after");
+    let headers = response.headers().clone();
     let text = response.text().await.map_err(|e| format!("{e:?}"))?;
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Ok(Answer { status, content_type, retry_after, body, text, elapsed: started.elapsed() })
+    Ok(Answer { status, headers, content_type, retry_after, body, text, elapsed: started.elapsed() })
+}
+
+/// Uploads `bytes` as an attachment of `todo` (multipart, written by hand).
+pub async fn upload(client: &reqwest::Client, base: &str, token: &str, todo: &str, bytes: &[u8]) -> Answer {
+    let boundary = "rivet-faults-boundary";
+    let mut body = format!(
+        "--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"blob.bin\"\r\ncontent-type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = client
+        .post(format!("{base}/api/v1/todos/{todo}/attachments"))
+        .bearer_auth(token)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body);
+    send(request).await.expect("an answer to the upload")
 }
 
 /// The messages the `file` mail transport wrote to `to` under `dir`.

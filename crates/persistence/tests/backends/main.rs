@@ -11,5 +11,6 @@ mod jobs;
 mod one_time_tokens;
 mod repositories;
 mod schema;
+mod statements_mode;
 mod tls;
 mod todos;
