@@ -78,9 +78,10 @@ impl Services {
         let d = &settings.database;
         if d.pooler == crate::settings::PoolerMode::Transaction && d.direct_url.is_empty() {
             warn!(
-                "database.pooler = \"transaction\" without database.direct_url: migrations and the events \
-                 LISTEN go through the pooler, where LISTEN hears little (events still arrive by polling); \
-                 set database.direct_url to the database's own address"
+                "database.pooler = \"transaction\" without database.direct_url: migrations go through the \
+                 pooler, and with events.backend = \"postgres\" no instance LISTENs (a pooler cannot carry it), \
+                 so events from other instances arrive by polling; set database.direct_url to the database's \
+                 own address, or use events.backend = \"redis\""
             );
         }
         if settings.database.run_migrations {
@@ -175,7 +176,12 @@ impl Services {
         match settings.event_backend() {
             #[cfg(feature = "postgres")]
             EventBackend::Postgres => {
-                rivet_persistence::listen_for_events(settings.session_url(), hub.waker())?;
+                let d = &settings.database;
+                // A transaction-mode pooler cannot carry a LISTEN: without a
+                // direct address, other instances' events come by polling.
+                if d.pooler == crate::settings::PoolerMode::None || !d.direct_url.is_empty() {
+                    rivet_persistence::listen_for_events(settings.session_url(), hub.waker())?;
+                }
             }
             #[cfg(not(feature = "postgres"))]
             EventBackend::Postgres => return Err(Error::Events("this build has no PostgreSQL support".into())),
