@@ -100,7 +100,9 @@ impl EventSocket {
                     return Some(Frame::Close(code, reason));
                 }
                 Some(Ok(_)) => {}
-                Some(Err(_)) | None => return Some(Frame::Close(1006, String::new())),
+                // 1006: no close frame; the reason carries what the client saw.
+                Some(Err(e)) => return Some(Frame::Close(1006, e.to_string())),
+                None => return Some(Frame::Close(1006, "the stream ended".into())),
             }
         }
     }

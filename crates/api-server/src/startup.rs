@@ -130,6 +130,11 @@ impl Application {
             app.configure(rivet_http::configure)
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // How long a finished connection may take to flush to a client that
+        // reads slowly: as long as one event-stream send may wait, so a
+        // subscriber closed for lagging still gets its close frame (4003)
+        // when it reads again, rather than a reset after actix's 1 s.
+        .client_disconnect_timeout(rivet_http::STREAM_SEND_TIMEOUT)
         // The signals are handled in `run_until_stopped`, in an order that
         // loses no accepted connection.
         .disable_signals();

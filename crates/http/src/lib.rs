@@ -34,5 +34,9 @@ pub mod routes;
 pub mod state;
 
 pub use error::ApiError;
+
+/// Longest one event-stream send waits for a client that reads nothing;
+/// the server also gives a finished connection this long to flush.
+pub const STREAM_SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub use routes::{configure, mounted_routes};
 pub use state::{AppState, HttpLimits};

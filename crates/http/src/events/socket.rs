@@ -20,7 +20,7 @@ use tracing::debug;
 pub(crate) const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 
 /// Longest a single send may wait for a client that does not read.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+const SEND_TIMEOUT: Duration = crate::STREAM_SEND_TIMEOUT;
 
 pub(crate) type Messages = actix_ws::AggregatedMessageStream;
 
