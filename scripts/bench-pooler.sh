@@ -90,7 +90,7 @@ ticks_per_sec=$(getconf CLK_TCK)
 # start LABEL DB_PORT POOLER DIRECT(yes/no) RATE_LIMIT(off/redis)
 start() {
   local label=$1 db_port=$2 pooler=$3 direct=$4 limit=$5
-  db="rivet_bench_pooler_$label"
+  db="rivet_bench_pooler_${label//-/_}"
   psql_q "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   psql_q "CREATE DATABASE $db" >/dev/null
   local env=(
