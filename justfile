@@ -27,7 +27,7 @@ live-checks:
     cargo build
     bash scripts/live-checks.sh target/debug/rivet
 
-# The fault-injection suite: crashes, database outages, shutdowns, Redis loss, abuse, a full disk (needs root).
+# The fault-injection suite: crashes, database outages, shutdowns, Redis loss, abuse, a full disk, a cluster behind nginx (needs root).
 faults:
     cargo test -p rivet-api-server --test faults -- --test-threads=1
 
@@ -38,3 +38,7 @@ ci:
 # The event streams under load (10,000 idle sockets; 1,000 subscribers over two instances); see docs/benchmarks.md.
 bench-events:
     bash scripts/bench-events.sh
+
+# What a request costs Rivet, PostgreSQL, PgBouncer and Redis, prepared vs one-shot, direct vs through PgBouncer; see docs/scaling.md.
+bench-pooler *ARGS:
+    bash scripts/bench-pooler.sh {{ARGS}}
