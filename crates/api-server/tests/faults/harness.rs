@@ -10,8 +10,16 @@ use std::time::{Duration, Instant};
 
 /// The binary under test: the one cargo built for this test run, or
 /// `RIVET_FAULTS_BIN` (say, `target/release/rivet`).
+/// A relative `RIVET_FAULTS_BIN` is taken from the workspace root, since
+/// servers run in directories of their own.
 pub fn bin() -> PathBuf {
-    std::env::var_os("RIVET_FAULTS_BIN").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_rivet")), PathBuf::from)
+    let Some(chosen) = std::env::var_os("RIVET_FAULTS_BIN").map(PathBuf::from) else {
+        return PathBuf::from(env!("CARGO_BIN_EXE_rivet"));
+    };
+    if chosen.is_absolute() {
+        return chosen;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(chosen)
 }
 pub const PASSWORD: &str = "correct horse battery staple";
 
