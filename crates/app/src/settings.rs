@@ -253,14 +253,6 @@ impl Settings {
         Ok(settings)
     }
 
-    /// Where a session connection goes: `[database] direct_url`, else `url`.
-    pub fn session_url(&self) -> &str {
-        match self.database.direct_url.as_str() {
-            "" => &self.database.url,
-            direct => direct,
-        }
-    }
-
     /// The event fan-out in use, with `auto` resolved by the database.
     pub fn event_backend(&self) -> EventBackend {
         match self.events.backend {
@@ -310,17 +302,17 @@ impl Settings {
                 "server.max_headers_total_bytes must be at most 122880 (the HTTP parser refuses larger heads)",
             );
         }
-        let backend = rivet_persistence::Backend::of_url(&self.database.url)
+        rivet_persistence::Backend::of_url(&self.database.url)
             .map_err(|e| SettingsError::Invalid(format!("database.url: {e}")))?;
-        let postgres = backend == rivet_persistence::Backend::Postgres;
-        if !self.database.direct_url.is_empty()
-            && (!postgres
-                || !rivet_persistence::Backend::of_url(&self.database.direct_url)
-                    .is_ok_and(|b| b == rivet_persistence::Backend::Postgres))
-        {
+        let postgres = |url: &str| {
+            rivet_persistence::Backend::of_url(url).is_ok_and(|b| b == rivet_persistence::Backend::Postgres)
+        };
+        let direct = &self.database.direct_url;
+        let direct_ok = direct.is_empty() || (postgres(&self.database.url) && postgres(direct));
+        if !direct_ok {
             return invalid("database.direct_url is for PostgreSQL: a postgres:// URL beside a postgres:// url");
         }
-        if self.database.pooler == PoolerMode::Transaction && !postgres {
+        if self.database.pooler == PoolerMode::Transaction && !postgres(&self.database.url) {
             return invalid("database.pooler = \"transaction\" is for PostgreSQL");
         }
         self.validate_sections()?;

@@ -27,7 +27,7 @@ use rivet_persistence::{
 };
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{info, warn};
+use tracing::info;
 
 /// Rivet's use cases over one database, wired from [`Settings`].
 #[derive(Debug, Clone)]
@@ -75,15 +75,6 @@ impl Services {
     /// Database, migration, key or email-transport problems.
     pub async fn build(settings: &Settings) -> Result<Self> {
         let db = Database::connect(&db_options(settings))?;
-        let d = &settings.database;
-        if d.pooler == crate::settings::PoolerMode::Transaction && d.direct_url.is_empty() {
-            warn!(
-                "database.pooler = \"transaction\" without database.direct_url: migrations go through the \
-                 pooler, and with events.backend = \"postgres\" no instance LISTENs (a pooler cannot carry it), \
-                 so events from other instances arrive by polling; set database.direct_url to the database's \
-                 own address, or use events.backend = \"redis\""
-            );
-        }
         if settings.database.run_migrations {
             let applied = db.migrate().await?;
             if !applied.is_empty() {
@@ -176,11 +167,11 @@ impl Services {
         match settings.event_backend() {
             #[cfg(feature = "postgres")]
             EventBackend::Postgres => {
-                let d = &settings.database;
-                // A transaction-mode pooler cannot carry a LISTEN: without a
-                // direct address, other instances' events come by polling.
-                if d.pooler == crate::settings::PoolerMode::None || !d.direct_url.is_empty() {
-                    rivet_persistence::listen_for_events(settings.session_url(), hub.waker())?;
+                if self.db.listen_for_events(hub.waker())?.is_none() {
+                    tracing::warn!(
+                        "no LISTEN through a transaction-mode pooler: events from other instances arrive by \
+                         polling (events.poll_interval_ms); set database.direct_url, or events.backend = \"redis\""
+                    );
                 }
             }
             #[cfg(not(feature = "postgres"))]

@@ -22,7 +22,7 @@
 
 use crate::error::{Error, Result};
 #[cfg(feature = "postgres")]
-use crate::pg_conn::{PgConn, Statements};
+use crate::pg_conn::{PgConn, Session, Statements, statements_for};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::SqliteConnection;
 use diesel_async::RunQueryDsl;
@@ -259,43 +259,6 @@ fn pg_setup(
     Box::new(move |url| crate::tls::connect(url.to_owned(), tls.clone(), statements).boxed())
 }
 
-/// How to open a session connection (PostgreSQL): for migrations and their
-/// lock, which a transaction-mode pooler cannot carry.
-#[cfg(feature = "postgres")]
-pub(crate) struct Session {
-    pub target: crate::tls::PgTarget,
-    /// One-shot when the session URL is itself the transaction pooler's.
-    pub statements: Statements,
-}
-
-#[cfg(feature = "postgres")]
-impl Session {
-    /// The session target of `opts`: `direct_url` (prepared statements), or
-    /// `url` itself in the pool's statement mode.
-    fn of(opts: &DbOptions) -> Result<Self> {
-        Ok(match &opts.direct_url {
-            Some(direct) => Self { target: crate::tls::prepare(direct)?, statements: Statements::Prepared },
-            None => Self { target: crate::tls::prepare(&opts.url)?, statements: statements_for(opts.pooler) },
-        })
-    }
-
-    /// Opens one connection of its own, outside the pool.
-    pub async fn connect(&self) -> Result<PgConn> {
-        crate::tls::connect(self.target.url.clone(), self.target.tls.clone(), self.statements)
-            .await
-            .map_err(|e| Error::Setup(format!("cannot open a session connection: {e}")))
-    }
-}
-
-/// The statement mode a pooler allows.
-#[cfg(feature = "postgres")]
-fn statements_for(pooler: Pooler) -> Statements {
-    match pooler {
-        Pooler::None => Statements::Prepared,
-        Pooler::Transaction => Statements::OneShot,
-    }
-}
-
 /// Bounds every wait of a pool: for a free connection, to open one, to check one.
 fn with_timeouts<M: deadpool::managed::Manager>(
     b: deadpool::managed::PoolBuilder<M>,
@@ -382,6 +345,24 @@ impl Database {
         self.session.as_deref()
     }
 
+    /// Starts this instance's `LISTEN` for the event log's notifications on
+    /// the session connection, waking `waker` on each (PostgreSQL). `None`
+    /// when there is no session to listen on — SQLite, or a transaction-mode
+    /// pooler without `direct_url`, which cannot carry a `LISTEN`: other
+    /// instances' events then come by the hub's polling.
+    ///
+    /// # Errors
+    /// A URL or TLS setting that cannot work.
+    #[cfg(feature = "postgres")]
+    pub fn listen_for_events(&self, waker: rivet_domain::events::Waker) -> Result<Option<tokio::task::JoinHandle<()>>> {
+        match self.session() {
+            Some(session) if session.statements == Statements::Prepared => {
+                crate::listen::listen_for_events(session.target.clone(), waker).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self.pool {
@@ -442,63 +423,6 @@ impl Database {
             Pool::Sqlite(p) => p.close(),
         }
     }
-}
-
-/// A boolean condition on table `T` for backend `DB`, boxed so that
-/// conditions chosen at run time compose.
-pub(crate) type Condition<T, DB> = Box<dyn diesel::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool>>;
-
-/// How a sort column compares with a cursor value.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Cmp {
-    Lt,
-    Eq,
-    Gt,
-}
-
-/// `column <op> value`, boxed.
-pub(crate) fn by<T, DB, E, V>(column: E, value: V, op: Cmp) -> Condition<T, DB>
-where
-    DB: diesel::backend::Backend,
-    E: diesel::Expression,
-    E::SqlType: diesel::sql_types::SingleValue,
-    V: diesel::expression::AsExpression<E::SqlType>,
-    diesel::dsl::Lt<E, V>: diesel::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + 'static,
-    diesel::dsl::Eq<E, V>: diesel::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + 'static,
-    diesel::dsl::Gt<E, V>: diesel::BoxableExpression<T, DB, SqlType = diesel::sql_types::Bool> + 'static,
-{
-    use diesel::ExpressionMethods;
-    match op {
-        Cmp::Lt => Box::new(column.lt(value)),
-        Cmp::Eq => Box::new(column.eq(value)),
-        Cmp::Gt => Box::new(column.gt(value)),
-    }
-}
-
-/// The keyset predicate "strictly after `position` in `sort`", built once for
-/// every collection: for some sort term *i*, every earlier term equals the
-/// position's value and term *i* is beyond it; the id breaks ties last.
-/// `id` compares the id column with the position's id; `compare` maps a sort
-/// key and a cursor value to the comparison of the matching column, or an
-/// error for a value of the wrong kind.
-pub(crate) fn keyset_after<T, DB, K: rivet_domain::collection::SortKey>(
-    sort: &rivet_domain::collection::Sort<K>,
-    position: &rivet_domain::collection::Position,
-    id: impl Fn(Cmp) -> Condition<T, DB>,
-    compare: impl Fn(K, &rivet_domain::collection::KeyValue, Cmp) -> Result<Condition<T, DB>>,
-) -> Result<Condition<T, DB>>
-where
-    T: 'static,
-    DB: diesel::backend::Backend + diesel::backend::DieselReserveSpecialization + 'static,
-{
-    use diesel::BoolExpressionMethods;
-    let mut after = id(if sort.id_descending() { Cmp::Lt } else { Cmp::Gt });
-    for (term, value) in sort.terms().iter().zip(&position.keys).rev() {
-        let beyond = compare(term.key, value, if term.descending { Cmp::Lt } else { Cmp::Gt })?;
-        let equal = compare(term.key, value, Cmp::Eq)?;
-        after = Box::new(beyond.or(equal.and(after)));
-    }
-    Ok(after)
 }
 
 #[async_trait::async_trait]

@@ -40,6 +40,7 @@ pub mod for_pg;
 pub mod for_sqlite;
 mod idempotency;
 mod jobs;
+mod keyset;
 #[cfg(feature = "postgres")]
 mod listen;
 pub mod migrations;
@@ -48,6 +49,8 @@ mod one_time_tokens;
 pub mod outbox;
 #[cfg(feature = "postgres")]
 mod pg_conn;
+#[cfg(feature = "postgres")]
+mod pg_row;
 mod product_list;
 mod product_rows;
 mod products;
@@ -75,10 +78,12 @@ pub use files::FileStore;
 pub use idempotency::IdempotencyRecords;
 pub use jobs::JobStore;
 #[cfg(feature = "postgres")]
-pub use listen::{CHANNEL as EVENTS_CHANNEL, listen_for_events};
+pub use listen::CHANNEL as EVENTS_CHANNEL;
 pub use one_time_tokens::OneTimeTokenStore;
 #[cfg(feature = "postgres")]
-pub use pg_conn::{PgConn, PgField, PgRow, Statements};
+pub use pg_conn::{PgConn, Statements};
+#[cfg(feature = "postgres")]
+pub use pg_row::{PgField, PgRow};
 pub use products::ProductStore;
 pub use sessions::SessionStore;
 pub use todos::TodoStore;

@@ -25,14 +25,10 @@ const CHECK: Duration = Duration::from_secs(2);
 /// Longest wait between two reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// Listens on `url` (a session connection: through a transaction-mode
-/// pooler, give the database's direct address) and wakes `waker` on every
-/// notification, reconnecting for as long as the hub runs.
-///
-/// # Errors
-/// [`Error::Url`] or [`Error::Setup`] for a URL or TLS setting that cannot work.
-pub fn listen_for_events(url: &str, waker: Waker) -> Result<tokio::task::JoinHandle<()>> {
-    let target = crate::tls::prepare(url)?;
+/// Listens on `target` (a session connection, never a transaction-mode
+/// pooler) and wakes `waker` on every notification, reconnecting for as
+/// long as the hub runs.
+pub(crate) fn listen_for_events(target: crate::tls::PgTarget, waker: Waker) -> Result<tokio::task::JoinHandle<()>> {
     let mut config: tokio_postgres::Config =
         target.url.parse().map_err(|e: tokio_postgres::Error| Error::Url(display_chain(&e)))?;
     // A peer that vanished without a word is noticed in seconds, not hours.

@@ -22,12 +22,12 @@
 //! `BEGIN`/`COMMIT` keep a transaction on one server connection through any
 //! pooler.
 
+use crate::pg_row::PgRow;
 use diesel::connection::{CacheSize, Instrumentation, InstrumentationEvent, TransactionManagerStatus};
-use diesel::pg::{Pg, PgMetadataLookup, PgQueryBuilder, PgTypeMetadata, PgValue};
+use diesel::pg::{Pg, PgMetadataLookup, PgQueryBuilder, PgTypeMetadata};
 use diesel::query_builder::bind_collector::RawBytesBindCollector;
 use diesel::query_builder::{AsQuery, QueryBuilder, QueryFragment, QueryId};
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
-use diesel::row::{Field, PartialRow, Row, RowIndex, RowSealed};
 use diesel_async::{
     AnsiTransactionManager, AsyncConnection, AsyncConnectionCore, SimpleAsyncConnection, TransactionManager,
 };
@@ -35,7 +35,6 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use futures_util::{FutureExt, StreamExt, TryStreamExt};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 use tokio_postgres::{Client, Connection, RowStream, Statement};
@@ -48,6 +47,41 @@ pub enum Statements {
     Prepared,
     /// The unnamed statement only, safe behind a transaction-mode pooler.
     OneShot,
+}
+
+/// How to open a session connection (PostgreSQL): for migrations and their
+/// lock, which a transaction-mode pooler cannot carry.
+pub(crate) struct Session {
+    pub target: crate::tls::PgTarget,
+    /// One-shot when the session URL is itself the transaction pooler's
+    /// (no `direct_url`): then it can carry no `LISTEN`.
+    pub statements: Statements,
+}
+
+impl Session {
+    /// The session target of `opts`: `direct_url` (prepared statements), or
+    /// `url` itself in the pool's statement mode.
+    pub(crate) fn of(opts: &crate::DbOptions) -> crate::Result<Self> {
+        Ok(match &opts.direct_url {
+            Some(direct) => Self { target: crate::tls::prepare(direct)?, statements: Statements::Prepared },
+            None => Self { target: crate::tls::prepare(&opts.url)?, statements: statements_for(opts.pooler) },
+        })
+    }
+
+    /// Opens one connection of its own, outside the pool.
+    pub async fn connect(&self) -> crate::Result<PgConn> {
+        crate::tls::connect(self.target.url.clone(), self.target.tls.clone(), self.statements)
+            .await
+            .map_err(|e| crate::Error::Setup(format!("cannot open a session connection: {e}")))
+    }
+}
+
+/// The statement mode a pooler allows.
+pub(crate) fn statements_for(pooler: crate::Pooler) -> Statements {
+    match pooler {
+        crate::Pooler::None => Statements::Prepared,
+        crate::Pooler::Transaction => Statements::OneShot,
+    }
 }
 
 /// Prepared statements one connection keeps at most. Rivet's queries are a
@@ -370,86 +404,5 @@ impl AsyncConnection for PgConn {
 impl diesel_async::pooled_connection::PoolableConnection for PgConn {
     fn is_broken(&mut self) -> bool {
         self.client.is_closed() || AnsiTransactionManager::is_broken_transaction_manager(self)
-    }
-}
-
-/// One result row.
-#[derive(Debug)]
-pub struct PgRow(tokio_postgres::Row);
-
-impl RowSealed for PgRow {}
-
-impl<'a> Row<'a, Pg> for PgRow {
-    type InnerPartialRow = Self;
-    type Field<'f>
-        = PgField<'f>
-    where
-        Self: 'f,
-        'a: 'f;
-
-    fn field_count(&self) -> usize {
-        self.0.len()
-    }
-
-    fn get<'f, I>(&'f self, idx: I) -> Option<Self::Field<'f>>
-    where
-        'a: 'f,
-        Self: RowIndex<I>,
-    {
-        let idx = self.idx(idx)?;
-        let oid = NonZeroU32::new(self.0.columns()[idx].type_().oid())?;
-        Some(PgField { row: &self.0, idx, oid })
-    }
-
-    fn partial_row(&self, range: std::ops::Range<usize>) -> PartialRow<'_, Self> {
-        PartialRow::new(self, range)
-    }
-}
-
-impl RowIndex<usize> for PgRow {
-    fn idx(&self, idx: usize) -> Option<usize> {
-        (idx < self.0.len()).then_some(idx)
-    }
-}
-
-impl RowIndex<&str> for PgRow {
-    fn idx(&self, name: &str) -> Option<usize> {
-        self.0.columns().iter().position(|c| c.name() == name)
-    }
-}
-
-/// One column of a [`PgRow`].
-#[derive(Debug)]
-pub struct PgField<'a> {
-    row: &'a tokio_postgres::Row,
-    idx: usize,
-    oid: NonZeroU32,
-}
-
-impl<'a> Field<'a, Pg> for PgField<'a> {
-    fn field_name(&self) -> Option<&str> {
-        Some(self.row.columns()[self.idx].name())
-    }
-
-    fn value(&self) -> Option<PgValue<'_>> {
-        let Raw(bytes) = self.row.try_get(self.idx).ok()?;
-        Some(PgValue::new(bytes?, &self.oid))
-    }
-}
-
-/// A column's bytes as they arrived, whatever its type: diesel decodes them.
-struct Raw<'a>(Option<&'a [u8]>);
-
-impl<'a> tokio_postgres::types::FromSql<'a> for Raw<'a> {
-    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(Raw(Some(raw)))
-    }
-
-    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(Raw(None))
-    }
-
-    fn accepts(_: &Type) -> bool {
-        true
     }
 }

@@ -1,7 +1,7 @@
 //! Listing products: one query per page (plus a count when asked).
 
-use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
+use crate::keyset::{Condition, by, keyset_after};
 use crate::product_rows::ProductRow;
 use crate::products::ProductStore;
 use crate::schema::products;

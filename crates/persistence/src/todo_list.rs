@@ -1,8 +1,8 @@
 //! Listing a user's todos (one query for the page, one for all of its tags,
 //! one count when asked) and their statistics (aggregate queries only).
 
-use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
+use crate::keyset::{Condition, by, keyset_after};
 use crate::schema::todos;
 use crate::sql::due_or_last;
 use crate::todo_rows::TodoRow;

@@ -2,8 +2,8 @@
 //! page (plus a count when asked for), written once for both backends.
 
 use crate::db::Database;
-use crate::db::{Condition, by, keyset_after};
 use crate::error::{Error, Result};
+use crate::keyset::{Condition, by, keyset_after};
 use crate::rows::UserRow;
 use crate::schema::users;
 use crate::sql::coalesce;
