@@ -35,6 +35,11 @@ faults:
 ci:
     bash .ci/run
 
+# Requests per second, latency, CPU and memory per scenario on PostgreSQL and SQLite, beside pgbench's floor
+# (`just bench --quick` for a short before/after run); writes docs/benchmarks.md.
+bench *ARGS:
+    bash scripts/bench.sh {{ARGS}}
+
 # The event streams under load (10,000 idle sockets; 1,000 subscribers over two instances); see docs/benchmarks.md.
 bench-events:
     bash scripts/bench-events.sh

@@ -12,6 +12,11 @@ use std::time::Duration;
 
 const WRITERS: usize = 24;
 
+/// A job the kill cut short is claimed by nobody until its lease ends
+/// (60 s by default); a short lease lets the restarted worker take it over
+/// within the time the check waits for the emails.
+const SERVER: &[(&str, &str)] = &[("RIVET__JOBS__LEASE_SECS", "5")];
+
 #[derive(Default)]
 struct Acked {
     todos: Vec<String>,
@@ -20,7 +25,7 @@ struct Acked {
 
 async fn crash_under_writes(url: &str) {
     let dir = Dir::new("crash");
-    let mut server = Rivet::start(dir.path(), url, &[]).await;
+    let mut server = Rivet::start(dir.path(), url, SERVER).await;
     let token = account(&server.base).await;
     let acked = Arc::new(Mutex::new(Acked::default()));
     let mut writers = tokio::task::JoinSet::new();
@@ -56,7 +61,7 @@ async fn crash_under_writes(url: &str) {
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(acked.todos.len() > 50, "the burst wrote too little to prove anything: {}", acked.todos.len());
 
-    let restarted = Rivet::start(dir.path(), url, &[]).await;
+    let restarted = Rivet::start(dir.path(), url, SERVER).await;
     let stored = todo_titles(&restarted.base, &token).await;
     let mut seen = std::collections::HashSet::new();
     let twice: Vec<&String> = stored.iter().filter(|t| !seen.insert(*t)).collect();
