@@ -219,6 +219,8 @@ stop() {
   server=""
 }
 
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; } # µs to ms
+
 # ---- one run --------------------------------------------------------------
 rows="$work/rows.md"
 sweep_rows="$work/sweep.md"
@@ -253,7 +255,6 @@ run() {
   if [ "$backend" = PostgreSQL ] && [ -n "${FLOOR[$conns]:-}" ] && [[ $scenario =~ ^(by_id|page|list|products)$ ]]; then
     of_floor=$(awk -v r="$rps" -v f="${FLOOR[$conns]}" 'BEGIN { printf "%.0f%%", 100 * r / f }')
   fi
-  ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$label" "$backend" "$conns" "$rps" "$(ms "$p50")" "$(ms "$p99")" "$(ms "$p999")" \
     "$non2xx" "$s5" "$sock" "$cpu" "$(peak_mib "$server")" "$of_floor" | tee -a "$target"
@@ -313,7 +314,7 @@ bench() {
   for c in 16 64 256 1024; do
     ROW_TARGET=/dev/null run "sweep: GET /todos/{id}" "$backend" by_id "$c" >/dev/null
     printf '| %s | %s | %s | %s | %s | %s |\n' "$backend" "$c" "$LAST_RPS" \
-      "$(awk -v u="$LAST_P99" 'BEGIN { printf "%.2f", u / 1000 }')" "$LAST_S503" \
+      "$(ms "$LAST_P99")" "$LAST_S503" \
       "$((LAST_S5 - LAST_S503 + LAST_SOCK))" | tee -a "$sweep_rows"
   done
   # Right after the sweep (wrk has just closed its 1,024 connections), then

@@ -115,6 +115,14 @@ impl EventSocket {
         }
     }
 
+    /// Gives the connection a receive buffer of `bytes`: a client opened with
+    /// a tiny one, once done playing slow, reads the rest at normal speed (a
+    /// window smaller than one segment otherwise reopens only on the
+    /// sender's backed-off zero-window probes, seconds apart).
+    pub fn widen_receive_buffer(&self, bytes: usize) {
+        socket2::SockRef::from(self.ws.get_ref()).set_recv_buffer_size(bytes).expect("a receive buffer size");
+    }
+
     /// The close code and reason, which must come within `within`, after
     /// any messages still in flight (returned too).
     pub async fn closed_within(&mut self, within: Duration) -> (Vec<Value>, u16, String) {

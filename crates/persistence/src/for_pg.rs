@@ -29,3 +29,8 @@ pub(crate) const EVENTS_HEAD: &str = "SELECT txid, id FROM events \
 
 /// Wakes every instance's listener when the transaction commits.
 pub(crate) const NOTIFY_EVENTS: Option<&str> = Some("NOTIFY rivet_events");
+
+/// A todo's tags as one column of the `todos` row, separated by spaces (a
+/// tag has none), so a single read is one statement; ordered in Rust.
+pub(crate) const TODO_TAGS: &str =
+    "(SELECT string_agg(todo_tags.tag, ' ') FROM todo_tags WHERE todo_tags.todo_id = todos.id)";

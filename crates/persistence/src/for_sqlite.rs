@@ -22,3 +22,8 @@ pub(crate) const EVENTS_HEAD: &str = "SELECT txid, id FROM events ORDER BY txid 
 
 /// SQLite has no channel between processes; the hub is told in-process.
 pub(crate) const NOTIFY_EVENTS: Option<&str> = None;
+
+/// A todo's tags as one column of the `todos` row, separated by spaces (a
+/// tag has none), so a single read is one statement; ordered in Rust.
+pub(crate) const TODO_TAGS: &str =
+    "(SELECT group_concat(todo_tags.tag, ' ') FROM todo_tags WHERE todo_tags.todo_id = todos.id)";

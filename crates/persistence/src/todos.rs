@@ -10,6 +10,7 @@ use crate::types::{DbTime, DbUuid};
 use crate::with_conn;
 use async_trait::async_trait;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use rivet_domain::collection::Page;
 use rivet_domain::events::{EventType, NewEvent};
@@ -45,11 +46,23 @@ pub(crate) fn tags_of(ids: Vec<DbUuid>) -> _ {
         .order((todo_tags::todo_id, todo_tags::tag))
 }
 
-/// Tag rows grouped by todo.
+/// The tags in a backend's `TODO_TAGS` column, in order.
+pub(crate) fn split_tags(joined: Option<String>) -> Vec<Tag> {
+    let mut tags: Vec<Tag> =
+        joined.as_deref().unwrap_or("").split_whitespace().map(|t| Tag::from_trusted(t.to_owned())).collect();
+    tags.sort_unstable();
+    tags
+}
+
+/// Tag rows grouped by todo, each todo's in byte order whatever the
+/// database's collation (as [`split_tags`] orders them).
 pub(crate) fn by_todo(rows: Vec<(DbUuid, String)>) -> HashMap<uuid::Uuid, Vec<Tag>> {
     let mut map: HashMap<uuid::Uuid, Vec<Tag>> = HashMap::new();
     for (id, tag) in rows {
         map.entry(id.0).or_default().push(Tag::from_trusted(tag));
+    }
+    for tags in map.values_mut() {
+        tags.sort_unstable();
     }
     map
 }
@@ -87,21 +100,16 @@ impl TodoRepository for TodoStore {
     #[instrument(skip_all)]
     async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn| {
-            let row: Option<TodoRow> = todos::table
+        // One statement: the row and its tags, aggregated by a subquery.
+        Ok(with_conn!(self.db, |conn, sql| {
+            let row: Option<(TodoRow, Option<String>)> = todos::table
                 .filter(todos::id.eq(key))
                 .filter(todos::owner_id.eq(DbUuid(owner.0)))
-                .select(TodoRow::as_select())
+                .select((TodoRow::as_select(), diesel::dsl::sql::<Nullable<Text>>(sql::TODO_TAGS)))
                 .first(conn)
                 .await
                 .optional()?;
-            match row {
-                None => Ok(None),
-                Some(row) => {
-                    let mut tags = by_todo(tags_of(vec![key]).load(conn).await?);
-                    Ok(Some(row.into_todo(tags.remove(&id.0).unwrap_or_default())?))
-                }
-            }
+            row.map(|(row, tags)| row.into_todo(split_tags(tags))).transpose()
         })?)
     }
 
