@@ -1,10 +1,99 @@
-//! The configuration sections of background work, email and traffic
-//! protection (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`), file storage
-//! (`[storage]`) and the event log (`[events]`).
+//! The configuration's sections: the server, the database, authentication,
+//! logging and the first administrator (`[server]`, `[database]`, `[auth]`,
+//! `[log]`, `[bootstrap]`); background work, email and traffic protection
+//! (`[jobs]`, `[email]`, `[rate_limit]`, `[cors]`); file storage
+//! (`[storage]`) and the event log (`[events]`). [`crate::settings`] loads
+//! and validates them as one.
 
-use crate::secret::Secret;
+use crate::secret::{Secret, masked_url};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+    pub max_json_bytes: usize,
+    /// The largest request header (name and value), 431 beyond, and the
+    /// largest path and query, 414 beyond.
+    pub max_header_bytes: usize,
+    /// All request headers together; 431 beyond.
+    pub max_headers_total_bytes: usize,
+    /// The largest file upload (attachments, product images).
+    pub max_upload_bytes: u64,
+    pub allow_sqlite_in_production: bool,
+    /// Where the client application lives; links in emails point under it.
+    pub public_url: String,
+    /// How long a request may take before it is answered 503.
+    pub request_timeout_secs: u64,
+    /// Send `Strict-Transport-Security` (only behind HTTPS).
+    pub hsts: bool,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DatabaseSettings {
+    #[serde(serialize_with = "masked_url")]
+    pub url: String,
+    /// A session connection to the same database that bypasses the
+    /// pooler, for migrations and the events `LISTEN`; empty: `url`.
+    #[serde(default, serialize_with = "masked_url")]
+    pub direct_url: String,
+    /// What `url` goes through: `none` (direct, or a session-mode pooler)
+    /// or `transaction` (a transaction-mode pooler).
+    #[serde(default)]
+    pub pooler: PoolerMode,
+    pub max_connections: usize,
+    pub connect_timeout_secs: u64,
+    pub acquire_timeout_secs: u64,
+    pub run_migrations: bool,
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AuthConfig {
+    pub jwt_secret: Secret,
+    pub jwt_algorithm: String,
+    #[serde(default)]
+    pub jwt_private_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub jwt_public_key_file: Option<PathBuf>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub jwt_leeway_secs: u64,
+    pub bcrypt_cost: u32,
+    pub max_concurrent_hashes: usize,
+    pub revocation_check_secs: u64,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogSettings {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+/// `[bootstrap]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct BootstrapSettings {
+    #[serde(default)]
+    pub admin_email: Option<String>,
+    #[serde(default)]
+    pub admin_password: Option<Secret>,
+}
 
 /// `[jobs]`
 #[derive(Debug, Clone, Deserialize, Serialize)]

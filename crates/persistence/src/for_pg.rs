@@ -31,6 +31,14 @@ pub(crate) const EVENTS_HEAD: &str = "SELECT txid, id FROM events \
 pub(crate) const NOTIFY_EVENTS: Option<&str> = Some("NOTIFY rivet_events");
 
 /// A todo's tags as one column of the `todos` row, separated by spaces (a
-/// tag has none), so a single read is one statement; ordered in Rust.
+/// tag has none), so a single read is one statement; ordered in Rust. The
+/// SQL of [`crate::todos::JoinedTags`].
 pub(crate) const TODO_TAGS: &str =
     "(SELECT string_agg(todo_tags.tag, ' ') FROM todo_tags WHERE todo_tags.todo_id = todos.id)";
+
+impl diesel::query_builder::QueryFragment<Db> for crate::todos::JoinedTags {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
+        out.push_sql(TODO_TAGS);
+        Ok(())
+    }
+}

@@ -1,12 +1,12 @@
-//! Listing a user's todos (one query for the page, one for all of its tags,
-//! one count when asked) and their statistics (aggregate queries only).
+//! Listing a user's todos (one query for the page with its tags, one count
+//! when asked) and their statistics (aggregate queries only).
 
 use crate::error::{Error, Result};
 use crate::keyset::{Condition, by, keyset_after};
 use crate::schema::todos;
 use crate::sql::due_or_last;
 use crate::todo_rows::TodoRow;
-use crate::todos::{TodoStore, by_todo, tags_of};
+use crate::todos::{JoinedTags, TodoStore, split_tags};
 use crate::types::{DbTime, DbUuid};
 use crate::with_conn;
 use chrono::{Duration, NaiveDate};
@@ -25,8 +25,10 @@ fn corrupt(v: &KeyValue, what: &str) -> Error {
 impl TodoStore {
     pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         let TodoQuery { filter, sort, page } = query;
-        let (rows, mut tags, total) = with_conn!(self.db, |conn, sql| {
-            let mut q = sql::todos_matching(todos::table.select(TodoRow::as_select()).into_boxed(), owner, filter);
+        let (rows, total) = with_conn!(self.db, |conn, sql| {
+            // Each row carries its tags (a subquery per row of the page).
+            let columns = (TodoRow::as_select(), JoinedTags);
+            let mut q = sql::todos_matching(todos::table.select(columns).into_boxed(), owner, filter);
             match &page.start {
                 Start::First => {}
                 Start::Offset(n) => q = q.offset(i64::from(*n)),
@@ -62,9 +64,7 @@ impl TodoStore {
                 };
             }
             q = if sort.id_descending() { q.then_order_by(todos::id.desc()) } else { q.then_order_by(todos::id.asc()) };
-            let rows: Vec<TodoRow> = q.limit(i64::from(page.limit) + 1).load(conn).await?;
-            let ids: Vec<DbUuid> = rows.iter().map(|r| r.id).collect();
-            let tags = if ids.is_empty() { Default::default() } else { by_todo(tags_of(ids).load(conn).await?) };
+            let rows: Vec<(TodoRow, Option<String>)> = q.limit(i64::from(page.limit) + 1).load(conn).await?;
             let total = if page.include_total {
                 Some(
                     sql::todos_matching(todos::table.count().into_boxed(), owner, filter)
@@ -74,15 +74,9 @@ impl TodoStore {
             } else {
                 None
             };
-            Ok((rows, tags, total))
+            Ok((rows, total))
         })?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                let t = tags.remove(&r.id.0).unwrap_or_default();
-                r.into_todo(t)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(|(r, tags)| r.into_todo(split_tags(tags))).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_rows(items, page, sort, total))
     }
 

@@ -9,6 +9,7 @@
 //! each check can tell that it crossed instances.
 
 use crate::harness::*;
+use crate::servers::Redis;
 use reqwest::Method;
 use rivet_persistence::testing::{PgBouncer, TestDatabase};
 use serde_json::{Value, json};

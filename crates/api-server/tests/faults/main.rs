@@ -21,4 +21,5 @@ mod harness;
 mod outage;
 mod pool;
 mod redis_loss;
+mod servers;
 mod shutdown;

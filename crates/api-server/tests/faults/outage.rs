@@ -5,7 +5,8 @@
 //! success comes within 2 s of the database accepting connections. On a
 //! cluster the test creates, never the shared one.
 
-use crate::harness::{Answer, Cluster, Dir, Rivet, account, call};
+use crate::harness::{Answer, Dir, Rivet, account, call};
+use crate::servers::Cluster;
 use reqwest::Method;
 use serde_json::json;
 use std::sync::{Arc, Mutex};

@@ -4,7 +4,8 @@
 //! at the next poll), and when Redis returns the shared budget is enforced
 //! again and events fan out at once again, without a restart.
 
-use crate::harness::{Dir, Redis, Rivet, account, call, postgres_admin_url};
+use crate::harness::{Dir, Rivet, account, call, postgres_admin_url};
+use crate::servers::Redis;
 use reqwest::Method;
 use rivet_persistence::testing::TestDatabase;
 use std::time::{Duration, Instant};
