@@ -4,7 +4,8 @@
 //!   characters of `A-Z a-z 0-9 - _ . :`), otherwise a new UUIDv7. It is sent
 //!   back in `X-Request-Id`, named in every log line of the request (they
 //!   all happen inside its span) and in every problem body.
-//! - The span carries method, route template, status, latency and, once
+//! - The span carries method, status, latency, the route template (recorded
+//!   once the request is routed, from its `RoutePattern`) and, once
 //!   authenticated, the user id. Query strings and headers are never logged,
 //!   so no token or password reaches a log line.
 //! - A panic inside a handler is caught, logged with the request id, and
@@ -21,6 +22,23 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::{Instrument, Span, error, field, info, info_span, warn};
+
+/// An endpoint's route template (`/api/v1/todos/{id}`), set as its
+/// resource's data by [`crate::routes::Endpoint`]: read once the request is
+/// routed, for the span and the metrics, where asking actix for the matched
+/// pattern would walk the route table, and match its patterns, a second time.
+#[derive(Debug, Clone)]
+pub(crate) struct RoutePattern(pub(crate) Arc<str>);
+
+/// The route template that answered `req`: its [`RoutePattern`], else
+/// actix's matched pattern (routes mounted without an `Endpoint`), else
+/// `unmatched`.
+fn route_of(req: &actix_web::HttpRequest) -> Arc<str> {
+    match req.app_data::<RoutePattern>() {
+        Some(p) => p.0.clone(),
+        None => req.match_pattern().map_or_else(|| Arc::from("unmatched"), Arc::from),
+    }
+}
 
 /// The request-id header.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -107,11 +125,10 @@ where
             .get(REQUEST_ID)
             .and_then(accepted_id)
             .unwrap_or_else(|| Arc::from(uuid::Uuid::now_v7().to_string()));
-        let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
         let span = info_span!(
             "http.request",
             method = %req.method(),
-            route = %route,
+            route = field::Empty,
             request_id = %id,
             status = field::Empty,
             latency_ms = field::Empty,
@@ -133,6 +150,8 @@ where
         let span_for_end = span.clone();
         async move {
             let mut res = work.await?;
+            let route = route_of(res.request());
+            span_for_end.record("route", &*route);
             let status = res.status();
             let latency = (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0;
             span_for_end.record("status", status.as_u16());

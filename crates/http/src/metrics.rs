@@ -25,7 +25,7 @@ struct Series {
 }
 
 /// Request series keyed by (method, route template, status).
-type HttpSeries = BTreeMap<(&'static str, String, u16), Series>;
+type HttpSeries = BTreeMap<(&'static str, Arc<str>, u16), Series>;
 
 /// Renders gauges of one part of the application.
 #[async_trait]
@@ -75,7 +75,7 @@ impl Metrics {
 
     /// Records one finished request. The route template is taken by value:
     /// the request already owns it, so recording allocates nothing.
-    pub fn observe(&self, method: &Method, route: String, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &Method, route: Arc<str>, status: u16, seconds: f64) {
         let mut http = self.http.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let series = http.entry((method_label(method), route, status)).or_default();
         series.count += 1;

@@ -2,7 +2,7 @@
 //! method gets 405 problem+json with an `Allow` header listing them.
 
 use super::deprecation::{DEPRECATED, Deprecation};
-use crate::context::panicked;
+use crate::context::{RoutePattern, panicked};
 use crate::error::ApiError;
 use crate::hardening::Timeout;
 use actix_web::{FromRequest, Handler, HttpResponse, Resource, Responder, web};
@@ -92,7 +92,8 @@ macro_rules! method {
 impl Endpoint {
     /// A new endpoint at `path`.
     pub fn new(path: &str) -> Self {
-        Self { path: path.to_owned(), resource: web::resource(path), allow: Vec::new(), deprecations: DEPRECATED }
+        let resource = web::resource(path).app_data(RoutePattern(std::sync::Arc::from(path)));
+        Self { path: path.to_owned(), resource, allow: Vec::new(), deprecations: DEPRECATED }
     }
 
     /// Looks deprecations up in `table` instead of [`DEPRECATED`] (call
