@@ -174,7 +174,11 @@ impl TodoRepository for TodoStore {
                     diesel::delete(todo_tags::table.filter(todo_tags::todo_id.eq(key))).execute(c).await?;
                     sql::insert_tags(c, new_tags).await?;
                 }
-                let tags = sorted_tags(tags_of(key).load(c).await?);
+                // New tags come sorted from the domain; unchanged ones are read.
+                let tags = match &changes.tags {
+                    Some(tags) => tags.clone(),
+                    None => sorted_tags(tags_of(key).load(c).await?),
+                };
                 sql::record(c, &[NewEvent::todo(EventType::TodoUpdated, owner, id.0, row.version, now)]).await?;
                 Ok(Updated::Done(row.into_todo(tags)?))
             })
