@@ -10,6 +10,7 @@ mod architecture;
 mod auth;
 mod errors;
 mod events;
+mod fan_out;
 mod files;
 mod idempotency;
 mod openapi;
