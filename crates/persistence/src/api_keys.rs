@@ -96,7 +96,7 @@ impl ApiKeyRepository for ApiKeyStore {
 
     #[instrument(skip_all)]
     async fn list(&self, user: UserId) -> Result<Vec<ApiKey>, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let rows: Vec<ApiKeyRow> = api_keys::table
                 .filter(api_keys::user_id.eq(DbUuid(user.0)))
                 .order((api_keys::created_at.desc(), api_keys::id.desc()))
@@ -127,7 +127,7 @@ impl ApiKeyRepository for ApiKeyStore {
 
     #[instrument(skip_all)]
     async fn find_by_hash(&self, hash: &str) -> Result<Option<KeyOwner>, RepoError> {
-        let row: Option<(ApiKeyRow, bool, String)> = with_conn!(self.db, |conn| {
+        let row: Option<(ApiKeyRow, bool, String)> = with_conn!(read self.db, |conn| {
             Ok(api_keys::table
                 .inner_join(users::table)
                 .filter(api_keys::secret_hash.eq(hash))

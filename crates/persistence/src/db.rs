@@ -10,13 +10,17 @@
 //!   keys on every open ([`sqlite_setup`]); SQLite's parent directory is
 //!   created first; an in-memory database gets a pool of one connection,
 //!   since each SQLite connection to `:memory:` is a database of its own.
+//! - Pools: PostgreSQL has one. A SQLite file has two: one writer connection
+//!   for transactions and writes, and `max_connections` readers that refuse
+//!   writes, for bodies that only read (`with_conn!(read db, ...)`).
 //! - Write transactions: SQLite fails a transaction that reads and then
 //!   writes while another writer commits. Every multi-statement write
 //!   transaction therefore starts with a write — usually [`lock`] — which on
 //!   SQLite takes the database write lock at once (waiting out the busy
 //!   timeout) and on PostgreSQL takes a row lock.
-//! - SQLite's calls are blocking: diesel-async's `SyncConnectionWrapper` runs
-//!   them on tokio's bounded blocking pool, never on an async worker.
+//! - SQLite's calls are blocking: they run on the calling thread, which is
+//!   cheaper than a hand-off and never waits on another writer of this
+//!   process (see [`OnCallingThread`]).
 //! - Migrations: one embedded set per backend ([`crate::migrations`]).
 //! - TLS (PostgreSQL only): `sslmode=require` and stricter, see [`crate::tls`].
 
@@ -26,12 +30,12 @@ use crate::pg_conn::{PgConn, Session, Statements, statements_for};
 #[cfg(feature = "sqlite")]
 use diesel::sqlite::SqliteConnection;
 use diesel_async::RunQueryDsl;
+#[cfg(feature = "sqlite")]
+use diesel_async::SimpleAsyncConnection;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 #[cfg(feature = "sqlite")]
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-#[cfg(feature = "sqlite")]
-use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 #[cfg(feature = "sqlite")]
 use futures_util::{FutureExt, future::BoxFuture};
 use rivet_domain::events::EventSignal;
@@ -39,12 +43,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 /// The SQLite connection type: diesel's sync connection behind an async
-/// wrapper that runs each call on tokio's blocking pool.
+/// wrapper that runs each call on the calling thread ([`OnCallingThread`]).
 #[cfg(feature = "sqlite")]
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, DetachedBlocking>;
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, OnCallingThread>;
 
 #[cfg(feature = "sqlite")]
-pub use crate::sqlite_runtime::DetachedBlocking;
+pub use crate::sqlite_runtime::OnCallingThread;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +157,9 @@ pub struct PoolStatus {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
+    /// The readers' pool, where it differs from `pool`: SQLite files (see
+    /// [`Database::read_pool`]).
+    readers: Option<Pool>,
     /// Where a session connection goes (PostgreSQL): the direct URL, or the
     /// pool's own when none is set.
     #[cfg(feature = "postgres")]
@@ -180,12 +187,16 @@ impl std::fmt::Debug for Database {
 /// `src/per_backend/`) as `sql`: `sql::Db` is the diesel backend type, for
 /// boxed queries, and `sql::lock`, `sql::write_outbox` and the list filters
 /// are plain functions of that backend.
+///
+/// `with_conn!(read db, ...)` runs a body that only reads, outside any
+/// transaction, on [`Database::read_pool`]: on a SQLite file, connections
+/// that refuse writes (`query_only`) and run on the calling thread.
 #[macro_export]
 #[doc(hidden)]
 macro_rules! with_conn {
-    ($db:expr, |$conn:ident, $sql:ident| $body:expr) => {
+    (@on $pool:expr, |$conn:ident, $sql:ident| $body:expr) => {
         $crate::db::scoped(async {
-            match $db.pool() {
+            match $pool {
                 #[cfg(feature = "postgres")]
                 $crate::db::Pool::Postgres(pool) => {
                     #[allow(unused_imports)]
@@ -206,8 +217,17 @@ macro_rules! with_conn {
         })
         .await
     };
+    (read $db:expr, |$conn:ident, $sql:ident| $body:expr) => {
+        $crate::with_conn!(@on $db.read_pool(), |$conn, $sql| $body)
+    };
+    (read $db:expr, |$conn:ident| $body:expr) => {
+        $crate::with_conn!(@on $db.read_pool(), |$conn, _sql| $body)
+    };
+    ($db:expr, |$conn:ident, $sql:ident| $body:expr) => {
+        $crate::with_conn!(@on $db.pool(), |$conn, $sql| $body)
+    };
     ($db:expr, |$conn:ident| $body:expr) => {
-        $crate::with_conn!($db, |$conn, _sql| $body)
+        $crate::with_conn!(@on $db.pool(), |$conn, _sql| $body)
     };
 }
 
@@ -218,17 +238,40 @@ pub async fn scoped<T>(body: impl std::future::Future<Output = Result<T>>) -> Re
     body.await
 }
 
-/// Opens a SQLite connection with the settings every connection needs.
+/// The settings of a SQLite pool's connections, run on each open.
+#[cfg(feature = "sqlite")]
+type SqliteSetup = fn(&str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>>;
+
+/// The writer's settings: WAL (kept in the file, so the readers share it),
+/// a busy timeout for another process's write lock, foreign keys.
 #[cfg(feature = "sqlite")]
 fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    sqlite_open(
+        url,
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+    )
+}
+
+/// The readers' settings: they refuse writes, so a body that writes by
+/// mistake fails its tests instead of taking the write lock beside the
+/// writer.
+#[cfg(feature = "sqlite")]
+fn sqlite_reader_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    sqlite_open(url, "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+}
+
+/// Opens a SQLite connection on the blocking pool (opening can create the
+/// file and read its header), then runs `pragmas` on it.
+#[cfg(feature = "sqlite")]
+fn sqlite_open<'a>(url: &'a str, pragmas: &'static str) -> BoxFuture<'a, diesel::ConnectionResult<SqliteConn>> {
     async move {
-        let mut conn = SqliteConn::establish(url).await?;
-        conn.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-        )
-        .await
-        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        let url = url.to_owned();
+        let conn = tokio::task::spawn_blocking(move || <SqliteConnection as diesel::Connection>::establish(&url))
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
+        let mut conn = SqliteConn::with_runtime(conn, OnCallingThread);
+        conn.batch_execute(pragmas).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
         Ok(conn)
     }
     .boxed()
@@ -293,7 +336,7 @@ impl Database {
                 backend.name()
             )));
         }
-        let pool = match backend {
+        let (pool, readers) = match backend {
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
@@ -301,7 +344,7 @@ impl Database {
                 config.custom_setup = pg_setup(target.tls, statements_for(opts.pooler));
                 let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(target.url, config);
                 let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
-                Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
+                (Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?), None)
             }
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
@@ -312,21 +355,29 @@ impl Database {
                     std::fs::create_dir_all(dir)
                         .map_err(|e| Error::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 }
-                let mut config = fast_recycling();
-                config.custom_setup = Box::new(sqlite_setup);
-                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
-                    if in_memory { ":memory:".to_owned() } else { path },
-                    config,
-                );
-                let size = if in_memory { 1 } else { opts.max_connections.max(1) };
-                let builder = DeadPool::builder(manager).max_size(size);
-                Pool::Sqlite(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?)
+                let sqlite_pool = |setup: SqliteSetup, path: String, size: usize| {
+                    let mut config = fast_recycling();
+                    config.custom_setup = Box::new(setup);
+                    let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(path, config);
+                    let builder = DeadPool::builder(manager).max_size(size);
+                    with_timeouts(builder, opts).build().map(Pool::Sqlite).map_err(|e| Error::Setup(e.to_string()))
+                };
+                if in_memory {
+                    // Each connection to `:memory:` is a database of its own: one for everything.
+                    (sqlite_pool(sqlite_setup, ":memory:".to_owned(), 1)?, None)
+                } else {
+                    // One writer: SQLite writes one transaction at a time anyway, and
+                    // writers queue for it in the pool instead of in the busy handler.
+                    let readers = sqlite_pool(sqlite_reader_setup, path.clone(), opts.max_connections.max(1))?;
+                    (sqlite_pool(sqlite_setup, path, 1)?, Some(readers))
+                }
             }
             #[allow(unreachable_patterns)] // the backends compiled in are matched above
             _ => unreachable!("checked by Backend::compiled_in"),
         };
         Ok(Self {
             pool,
+            readers,
             #[cfg(feature = "postgres")]
             session: if backend == Backend::Postgres { Some(Arc::new(Session::of(opts)?)) } else { None },
             signals: Arc::default(),
@@ -337,6 +388,14 @@ impl Database {
     #[doc(hidden)]
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// The pool for bodies that only read, outside a transaction. On a SQLite
+    /// file, a pool of its own whose connections run on the calling thread
+    /// (a read in WAL mode never waits for the write lock); otherwise `pool`.
+    #[doc(hidden)]
+    pub fn read_pool(&self) -> &Pool {
+        self.readers.as_ref().unwrap_or(&self.pool)
     }
 
     /// How to open a session connection, on PostgreSQL.
@@ -416,11 +475,13 @@ impl Database {
 
     /// Closes the pool: idle connections are dropped, new requests fail.
     pub fn close(&self) {
-        match &self.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => p.close(),
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => p.close(),
+        for pool in std::iter::once(&self.pool).chain(&self.readers) {
+            match pool {
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(p) => p.close(),
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(p) => p.close(),
+            }
         }
     }
 }

@@ -86,7 +86,7 @@ impl EventLog for EventStore {
         limit: u32,
     ) -> Result<EventPage, RepoError> {
         let from = after.unwrap_or(EventPosition { tx: -1, seq: -1 });
-        let rows: Vec<EventRow> = with_conn!(self.db, |conn, sql| {
+        let rows: Vec<EventRow> = with_conn!(read self.db, |conn, sql| {
             Ok(diesel::sql_query(sql::EVENTS_AFTER)
                 .bind::<BigInt, _>(from.tx)
                 .bind::<BigInt, _>(from.seq)
@@ -108,7 +108,7 @@ impl EventLog for EventStore {
 
     #[instrument(skip_all)]
     async fn head(&self) -> Result<Option<EventPosition>, RepoError> {
-        let row: Option<PositionRow> = with_conn!(self.db, |conn, sql| {
+        let row: Option<PositionRow> = with_conn!(read self.db, |conn, sql| {
             Ok(diesel::sql_query(sql::EVENTS_HEAD).get_result(conn).await.optional()?)
         })?;
         Ok(row.and_then(|r| position(r.txid, r.id)))
@@ -116,7 +116,7 @@ impl EventLog for EventStore {
 
     #[instrument(skip_all)]
     async fn horizon(&self) -> Result<Option<EventPosition>, RepoError> {
-        let (tx, seq): (i64, i64) = with_conn!(self.db, |conn| {
+        let (tx, seq): (i64, i64) = with_conn!(read self.db, |conn| {
             Ok(event_horizon::table.find(1).select((event_horizon::tx, event_horizon::seq)).first(conn).await?)
         })?;
         Ok(position(tx, seq))

@@ -127,7 +127,7 @@ impl FileRepository for FileStore {
     #[instrument(skip_all)]
     async fn room(&self, owner: UserId, todo: TodoId) -> Result<Option<Room>, RepoError> {
         let (owner, todo) = (DbUuid(owner.0), DbUuid(todo.0));
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             if owned_todo(owner, todo).first::<DbUuid>(conn).await.optional()?.is_none() {
                 return Ok(None);
             }
@@ -178,7 +178,7 @@ impl FileRepository for FileStore {
     #[instrument(skip_all)]
     async fn attachments(&self, owner: UserId, todo: TodoId) -> Result<Option<Vec<Attachment>>, RepoError> {
         let (owner, todo) = (DbUuid(owner.0), DbUuid(todo.0));
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             if owned_todo(owner, todo).first::<DbUuid>(conn).await.optional()?.is_none() {
                 return Ok(None);
             }
@@ -194,7 +194,7 @@ impl FileRepository for FileStore {
     #[instrument(skip_all)]
     async fn attachment(&self, owner: UserId, todo: TodoId, id: AttachmentId) -> Result<Option<Attachment>, RepoError> {
         let (owner, todo, id) = (DbUuid(owner.0), DbUuid(todo.0), DbUuid(id.0));
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let row: Option<AttachmentRow> = of_todo(owner, todo)
                 .filter(attachments::id.eq(id))
                 .select(AttachmentRow::as_select())
@@ -229,13 +229,13 @@ impl FileRepository for FileStore {
     #[instrument(skip_all)]
     async fn used_bytes(&self, owner: UserId) -> Result<u64, RepoError> {
         let owner = DbUuid(owner.0);
-        Ok(with_conn!(self.db, |conn| size(usage(owner).get_result::<i64>(conn).await?))?)
+        Ok(with_conn!(read self.db, |conn| size(usage(owner).get_result::<i64>(conn).await?))?)
     }
 
     #[instrument(skip_all)]
     async fn product_exists(&self, id: ProductId) -> Result<bool, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let found: Option<DbUuid> = products::table.find(key).select(products::id).first(conn).await.optional()?;
             Ok(found.is_some())
         })?)
@@ -285,7 +285,7 @@ impl FileRepository for FileStore {
     #[instrument(skip_all)]
     async fn product_image(&self, id: ProductId) -> Result<Option<ProductImage>, RepoError> {
         let key = DbUuid(id.0);
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let row: Option<ImageRow> = product_images::table
                 .find(key)
                 .select((

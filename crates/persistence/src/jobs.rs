@@ -196,7 +196,7 @@ impl JobQueue for JobStore {
     }
 
     async fn depth(&self) -> Result<Vec<(JobState, u64)>, RepoError> {
-        let rows: Vec<(String, i64)> = with_conn!(self.db, |conn| {
+        let rows: Vec<(String, i64)> = with_conn!(read self.db, |conn| {
             Ok(jobs::table.group_by(jobs::state).select((jobs::state, diesel::dsl::count_star())).load(conn).await?)
         })?;
         let depth = rows.into_iter().map(|(state, n)| {
@@ -207,7 +207,7 @@ impl JobQueue for JobStore {
     }
 
     async fn find(&self, id: JobId) -> Result<Option<JobRecord>, RepoError> {
-        let row: Option<(String, String, i32, Option<String>, DbTime)> = with_conn!(self.db, |conn| {
+        let row: Option<(String, String, i32, Option<String>, DbTime)> = with_conn!(read self.db, |conn| {
             Ok(jobs::table
                 .find(DbUuid(id.0))
                 .select((jobs::kind, jobs::state, jobs::attempts, jobs::last_error, jobs::run_at))

@@ -46,7 +46,7 @@ impl OneTimeTokenRepository for OneTimeTokenStore {
 
     #[instrument(skip_all)]
     async fn find(&self, hash: &str, purpose: TokenPurpose, now: Timestamp) -> Result<Option<TokenHolder>, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let row: Option<(DbUuid, String)> = ott::table
                 .filter(ott::token_hash.eq(hash))
                 .filter(ott::purpose.eq(purpose.as_str()))

@@ -20,7 +20,7 @@ fn corrupt(v: &KeyValue) -> Error {
 impl ProductStore {
     pub(crate) async fn list_products(&self, query: &ProductQuery) -> Result<Page<Product>> {
         let ProductQuery { filter, sort, page } = query;
-        let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(self.db, |conn, sql| {
+        let (rows, total): (Vec<ProductRow>, Option<i64>) = with_conn!(read self.db, |conn, sql| {
             let mut q = sql::products_matching(products::table.select(ProductRow::as_select()).into_boxed(), filter);
             match &page.start {
                 Start::First => {}

@@ -62,7 +62,7 @@ impl ProductRepository for ProductStore {
 
     #[instrument(skip_all)]
     async fn find(&self, id: ProductId) -> Result<Option<Product>, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let row: Option<ProductRow> =
                 products::table.find(DbUuid(id.0)).select(ProductRow::as_select()).first(conn).await.optional()?;
             row.map(ProductRow::into_product).transpose()

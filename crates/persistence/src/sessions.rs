@@ -131,7 +131,7 @@ impl SessionRepository for SessionStore {
 
     #[instrument(skip_all)]
     async fn session_of_refresh_token(&self, hash: &RefreshTokenHash) -> Result<Option<SessionId>, RepoError> {
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let sid: Option<DbUuid> = refresh_tokens::table
                 .filter(refresh_tokens::token_hash.eq(&hash.0))
                 .select(refresh_tokens::session_id)
@@ -193,7 +193,7 @@ impl SessionRepository for SessionStore {
 
     #[instrument(skip_all)]
     async fn status(&self, session: SessionId) -> Result<Option<SessionStatus>, RepoError> {
-        let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(self.db, |conn| {
+        let row: Option<(DbUuid, Option<DbTime>, bool, String)> = with_conn!(read self.db, |conn| {
             Ok(sessions::table
                 .inner_join(users::table)
                 .filter(sessions::id.eq(DbUuid(session.0)))

@@ -1,22 +1,29 @@
-//! The runtime SQLite calls run on: tokio's blocking pool, with a cancelled
-//! call waited for on a channel rather than with `block_in_place`.
+//! The runtime SQLite calls run on: the calling thread.
 
 use futures_util::future::BoxFuture;
 
-/// How SQLite calls leave the async workers: on tokio's blocking pool.
+/// Runs each SQLite call at once on the thread that makes it.
 ///
-/// A call's future can be dropped before the call finishes — a client that
-/// disconnects, or actix dropping one extractor because another failed. The
-/// wrapper then must not touch the connection until the call is over (it
-/// needs the connection to itself again), so diesel-async's own runtime waits
-/// for it with `block_in_place` — which panics on actix's single-threaded
-/// workers. This runtime waits instead on a plain channel that the call
-/// signals when it is done: the worker pauses for what is left of one SQLite
-/// statement, and nothing panics.
-#[derive(Debug, Clone)]
-pub struct DetachedBlocking(tokio::runtime::Handle);
+/// Why no hand-off to tokio's blocking pool, on a file database:
+/// - A read in WAL mode never waits for a writer: it costs the same CPU on
+///   an async worker as on a blocking thread, without the two thread
+///   hand-offs per statement that cost a page read more than its SQL.
+/// - Writes go through one connection per process ([`crate::db`]), so no
+///   two writers of one process ever wait on each other's lock: they queue
+///   for that connection in the pool, fairly and asynchronously, instead of
+///   sleeping in SQLite's busy handler, whose growing sleeps (up to 100 ms
+///   each) made the write tail. Only another process writing the same file
+///   (`rivet worker`, a `sqlite3` shell) can make the writer wait for the
+///   lock, up to the busy timeout, and then only the one worker thread that
+///   holds the writer.
+/// - A call completes before its future is first polled, so dropping a
+///   request mid-query (a client that disconnects, actix dropping one
+///   extractor because another failed) never leaves a statement running on
+///   a connection that goes back to the pool.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnCallingThread;
 
-impl diesel_async::sync_connection_wrapper::SpawnBlocking for DetachedBlocking {
+impl diesel_async::sync_connection_wrapper::SpawnBlocking for OnCallingThread {
     fn spawn_blocking<'a, R>(
         &mut self,
         task: impl FnOnce() -> R + Send + 'static,
@@ -24,45 +31,10 @@ impl diesel_async::sync_connection_wrapper::SpawnBlocking for DetachedBlocking {
     where
         R: Send + 'static,
     {
-        let (finished, done) = std::sync::mpsc::sync_channel::<()>(1);
-        let running = self.0.spawn_blocking(move || {
-            // Calling `task` consumes it, releasing what it holds before the signal.
-            let result = task();
-            let _ = finished.send(());
-            result
-        });
-        Box::pin(WaitOnDrop { running, done: Some(done) })
+        Box::pin(std::future::ready(Ok(task())))
     }
 
     fn get_runtime() -> Self {
-        Self(tokio::runtime::Handle::current())
-    }
-}
-
-/// A blocking call's future that, if dropped early, waits for the call.
-struct WaitOnDrop<R> {
-    running: tokio::task::JoinHandle<R>,
-    /// `None` once the call's result was taken.
-    done: Option<std::sync::mpsc::Receiver<()>>,
-}
-
-impl<R> std::future::Future for WaitOnDrop<R> {
-    type Output = std::result::Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>;
-
-    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
-        let polled = std::pin::Pin::new(&mut self.running).poll(cx);
-        if polled.is_ready() {
-            self.done = None;
-        }
-        polled.map(|r| r.map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync + 'static>))
-    }
-}
-
-impl<R> Drop for WaitOnDrop<R> {
-    fn drop(&mut self) {
-        if let Some(done) = self.done.take() {
-            // Returns when the call signals, or at once if it panicked.
-            let _ = done.recv();
-        }
+        Self
     }
 }

@@ -25,7 +25,7 @@ fn corrupt(v: &KeyValue, what: &str) -> Error {
 impl TodoStore {
     pub(crate) async fn list_todos(&self, owner: UserId, query: &TodoQuery) -> Result<Page<Todo>> {
         let TodoQuery { filter, sort, page } = query;
-        let (rows, total) = with_conn!(self.db, |conn, sql| {
+        let (rows, total) = with_conn!(read self.db, |conn, sql| {
             // Each row carries its tags (a subquery per row of the page).
             let columns = (TodoRow::as_select(), JoinedTags);
             let mut q = sql::todos_matching(todos::table.select(columns).into_boxed(), owner, filter);
@@ -84,7 +84,7 @@ impl TodoStore {
         let key = DbUuid(owner.0);
         let done = Status::Done.as_str();
         let week_ago = DbTime(now - Duration::days(7));
-        let (by_status, by_priority, overdue, due_today, completed) = with_conn!(self.db, |conn| {
+        let (by_status, by_priority, overdue, due_today, completed) = with_conn!(read self.db, |conn| {
             let mine = || todos::table.filter(todos::owner_id.eq(key));
             let by_status: Vec<(String, i64)> =
                 mine().group_by(todos::status).select((todos::status, count_star())).load(conn).await?;

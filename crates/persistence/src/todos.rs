@@ -113,7 +113,7 @@ impl TodoRepository for TodoStore {
     async fn find(&self, owner: UserId, id: TodoId) -> Result<Option<Todo>, RepoError> {
         let key = DbUuid(id.0);
         // One statement: the row and its tags, aggregated by a subquery.
-        Ok(with_conn!(self.db, |conn| {
+        Ok(with_conn!(read self.db, |conn| {
             let row: Option<(TodoRow, Option<String>)> = todos::table
                 .filter(todos::id.eq(key))
                 .filter(todos::owner_id.eq(DbUuid(owner.0)))

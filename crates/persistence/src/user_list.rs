@@ -34,7 +34,7 @@ impl Database {
     /// One page of users (see [`rivet_domain::collection`] for the paging rules).
     pub(crate) async fn list_users(&self, query: &UserQuery) -> Result<Page<User>> {
         let UserQuery { filter, sort, page } = query;
-        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(self, |conn, sql| {
+        let (rows, total): (Vec<UserRow>, Option<i64>) = with_conn!(read self, |conn, sql| {
             let mut q = sql::users_matching(users::table.select(UserRow::as_select()).into_boxed(), filter);
             match &page.start {
                 Start::First => {}

@@ -44,7 +44,7 @@ impl UserStore {
     }
 
     async fn find_row(&self, id: UserId) -> Result<Option<UserRow>> {
-        with_conn!(self.db, |conn| Ok(users::table
+        with_conn!(read self.db, |conn| Ok(users::table
             .find(DbUuid(id.0))
             .select(UserRow::as_select())
             .first(conn)
@@ -53,7 +53,7 @@ impl UserStore {
     }
 
     async fn find_row_by_email(&self, email: &Email) -> Result<Option<UserRow>> {
-        with_conn!(self.db, |conn| {
+        with_conn!(read self.db, |conn| {
             Ok(users::table
                 .filter(users::email.eq(email.as_str()))
                 .select(UserRow::as_select())
