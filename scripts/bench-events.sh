@@ -4,13 +4,19 @@
 #      server's resident memory once all are connected;
 #   2. SUBSCRIBERS (1,000) spread over two instances on one PostgreSQL while
 #      RATE (100) changes a second are made through both: the time from each
-#      change's event (taken in its transaction) to its delivery.
-# Needs PostgreSQL (RIVET_BENCH_DATABASE_URL, default the local server) and
-# builds the release binaries first. Usage: scripts/bench-events.sh
+#      change's commit to its delivery to every subscriber, from
+#      PostgreSQL's commit timestamps (`track_commit_timestamp`), beside two
+#      bounds the client measures alone (from the event's `occurred_at`,
+#      before the commit; from the writer's 2xx, after it).
+# PostgreSQL: a private cluster this script starts with
+# track_commit_timestamp on (initdb and pg_ctl from /usr/lib/postgresql; run
+# as root, it belongs to `postgres`), or RIVET_BENCH_DATABASE_URL (commit
+# times only if that server tracks them). Builds the release binaries first.
+# Usage: scripts/bench-events.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ADMIN_URL=${RIVET_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_PORT=18432
 IDLE=${IDLE:-10000}
 SUBSCRIBERS=${SUBSCRIBERS:-1000}
 RATE=${RATE:-100}
@@ -25,13 +31,32 @@ RIVET=target/release/rivet
 LOAD=target/release/rivet-event-load
 WORK=$(mktemp -d)
 PIDS=()
+PG_DATA=""
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  if [ -n "$PG_DATA" ]; then
+    as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate stop >/dev/null 2>&1 || true
+  else
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+if [ -n "${RIVET_BENCH_DATABASE_URL:-}" ]; then
+  ADMIN_URL=$RIVET_BENCH_DATABASE_URL
+else
+  PG_BIN=/usr/lib/postgresql/$(ls /usr/lib/postgresql | sort -n | tail -n1)/bin
+  PG_DATA=$WORK/pg
+  mkdir -p "$PG_DATA"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$WORK" && chmod 755 "$WORK"
+  as_pg "$PG_BIN/initdb" -D "$PG_DATA" -A trust -U postgres --no-sync -E UTF8 >/dev/null
+  as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DATA/log" -w start \
+    -o "-p $PG_PORT -k $PG_DATA -c listen_addresses=127.0.0.1 -c track_commit_timestamp=on -c max_connections=200" >/dev/null
+  ADMIN_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres
+fi
 
 psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
 psql -q "$ADMIN_URL" -c "CREATE DATABASE $DB" >/dev/null
@@ -74,6 +99,24 @@ serve $B
 B_PID=${PIDS[-1]}
 A_CPU=$(cpu_secs "$A_PID"); B_CPU=$(cpu_secs "$B_PID")
 time "$LOAD" fanout "ws://127.0.0.1:$A,ws://127.0.0.1:$B" "$TOKEN" "$SUBSCRIBERS" "$RATE" "$SECS" \
-  "http://127.0.0.1:$A,http://127.0.0.1:$B" "$TOKEN" "$PRODUCT"
+  "http://127.0.0.1:$A,http://127.0.0.1:$B" "$TOKEN" "$PRODUCT" "$WORK/arrivals"
+if [ "$(psql -qAtX "$DATABASE_URL" -c 'SHOW track_commit_timestamp')" = on ]; then
+  # Each stock change's commit, by the product version it made (xid8 to xid: the low 32 bits).
+  psql -qAtX -F ' ' "$DATABASE_URL" -c "SELECT (data::jsonb->>'version')::bigint,
+      (extract(epoch FROM pg_xact_commit_timestamp((txid % 4294967296)::text::xid)) * 1000000)::bigint
+      FROM events WHERE type = 'product.stock_changed'" >"$WORK/commits"
+  python3 - "$WORK/commits" "$WORK/arrivals" <<'PY'
+import sys
+commits = dict(map(int, line.split()) for line in open(sys.argv[1]) if line.strip())
+arrivals = dict(map(int, line.split()) for line in open(sys.argv[2]) if line.strip())
+ms = sorted((arrivals[v] - commits[v]) / 1000 for v in arrivals if v in commits)
+if ms:
+    at = lambda p: ms[min(len(ms) - 1, round(p / 100 * (len(ms) - 1)))]
+    print(f"from the commit to the last subscriber: n={len(ms)} p50={at(50):.1f}ms p90={at(90):.1f}ms "
+          f"p99={at(99):.1f}ms p99.9={at(99.9):.1f}ms max={ms[-1]:.1f}ms")
+PY
+else
+  echo "(no commit timestamps: the server runs without track_commit_timestamp)"
+fi
 echo "server CPU seconds during the run: A $(echo "$(cpu_secs "$A_PID") - $A_CPU" | bc), B $(echo "$(cpu_secs "$B_PID") - $B_CPU" | bc) (the load client's are under 'user'/'sys' above)"
 echo "server RSS after: A $(rss_mib "$A_PID") MiB, B $(rss_mib "$B_PID") MiB"

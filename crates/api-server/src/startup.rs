@@ -130,6 +130,11 @@ impl Application {
             app.configure(rivet_http::configure)
         })
         .shutdown_timeout(settings.server.shutdown_timeout_secs)
+        // No Nagle: an event stream writes one small frame per event, and
+        // with Nagle on, a frame that follows one not yet acknowledged
+        // waits for the ACK, which a client that only reads delays by up to
+        // 40 ms. A response is one write either way.
+        .tcp_nodelay(true)
         // How long a finished connection may take to flush to a client that
         // reads slowly: as long as one event-stream send may wait, so a
         // subscriber closed for lagging still gets its close frame (4003)

@@ -12,7 +12,13 @@
 //! event's `occurred_at` (taken in the writing transaction, before its
 //! commit) to its arrival: an upper bound on commit-to-delivery. It prints
 //! percentiles over all deliveries and over each event's slowest delivery
-//! (the time to reach every subscriber), and the deliveries missing.
+//! (the time to reach every subscriber), and the deliveries missing; then
+//! the changes' own latency and, for each event, the time from its writer's
+//! 2xx (which follows the commit) to its slowest delivery: a lower bound on
+//! commit-to-delivery. The commit lies between the two. With a tenth
+//! argument, a file path, it writes each event's product version and the
+//! microsecond (Unix time) its slowest delivery arrived, one per line, for
+//! the script to set against PostgreSQL's commit timestamps.
 
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -25,7 +31,7 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 fn usage() -> ! {
     eprintln!("usage: rivet-event-load idle URL TOKEN N HOLD_SECS");
-    eprintln!("       rivet-event-load fanout URLS TOKEN N RATE SECS WRITE_URLS WRITER PRODUCT");
+    eprintln!("       rivet-event-load fanout URLS TOKEN N RATE SECS WRITE_URLS WRITER PRODUCT [ARRIVALS_FILE]");
     std::process::exit(2)
 }
 
@@ -39,7 +45,12 @@ async fn subscribe(url: &str, token: &str, topics: &str) -> Result<Socket, Strin
         format!("{url}/api/v1/events/ws?topics={topics}").into_client_request().map_err(|e| e.to_string())?;
     let bearer = format!("Bearer {token}").parse().map_err(|_| "a header value".to_owned())?;
     request.headers_mut().insert("authorization", bearer);
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
+    // A small read buffer: tungstenite zeroes the whole buffer before each
+    // read, and at its default 128 KiB that memset was a quarter of this
+    // client's CPU, taken from the servers it shares the machine with.
+    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false).await.map_err(|e| e.to_string())?;
     match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
         Ok(Some(Ok(Message::Text(t)))) if t.contains("\"ready\"") => Ok(ws),
         other => Err(format!("no ready message: {other:?}")),
@@ -131,8 +142,10 @@ async fn fanout(args: &[String]) {
     let (writer, product): (String, String) = (arg(args, 8), arg(args, 9));
     let sockets = open_all(&urls, &token, n, "product.stock_changed").await;
     println!("subscribers ready: {}", sockets.len());
-    // Every delivery: (event id, milliseconds from occurred_at to arrival).
-    let deliveries: Arc<Mutex<Vec<(String, f64)>>> = Arc::default();
+    // Every delivery: (event id, milliseconds from occurred_at to arrival,
+    // the product version it carries, the arrival).
+    type Delivery = (String, f64, i64, chrono::DateTime<chrono::Utc>);
+    let deliveries: Arc<Mutex<Vec<Delivery>>> = Arc::default();
     let mut readers = Vec::new();
     for mut ws in sockets {
         let deliveries = deliveries.clone();
@@ -149,7 +162,7 @@ async fn fanout(args: &[String]) {
                         };
                         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(at) {
                             let ms = (arrived - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
-                            mine.push((id.to_owned(), ms as f64 / 1000.0));
+                            mine.push((id.to_owned(), ms as f64 / 1000.0, version_in(&text).unwrap_or(-1), arrived));
                         }
                     }
                     Ok(Some(Ok(Message::Close(frame)))) => {
@@ -171,6 +184,8 @@ async fn fanout(args: &[String]) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let total = rate * secs;
     let (mut ok, mut failed) = (0u64, 0u64);
+    // By product version: when the change was sent and when its 2xx came.
+    let mut answers: HashMap<i64, Sent> = HashMap::new();
     let mut pending = futures_util::stream::FuturesUnordered::new();
     let writing = Instant::now();
     for i in 0..total {
@@ -181,24 +196,28 @@ async fn fanout(args: &[String]) {
             .bearer_auth(&writer)
             .json(&serde_json::json!({"delta": if i % 2 == 0 { 1 } else { -1 }, "reason": "bench"}));
         pending.push(async move {
+            let sent = chrono::Utc::now();
             match request.send().await {
-                Ok(r) if r.status().is_success() => true,
+                Ok(r) if r.status().is_success() => {
+                    let answered = chrono::Utc::now();
+                    Some(r.text().await.ok().and_then(|body| version_in(&body)).map(|v| (v, Sent { sent, answered })))
+                }
                 Ok(r) => {
                     eprintln!("a change was answered {}: {}", r.status(), r.text().await.unwrap_or_default());
-                    false
+                    None
                 }
                 Err(e) => {
                     eprintln!("a change failed: {e}");
-                    false
+                    None
                 }
             }
         });
         while let Some(Some(done)) = futures_util::FutureExt::now_or_never(pending.next()) {
-            if done { ok += 1 } else { failed += 1 }
+            tally(done, &mut ok, &mut failed, &mut answers);
         }
     }
     while let Some(done) = pending.next().await {
-        if done { ok += 1 } else { failed += 1 }
+        tally(done, &mut ok, &mut failed, &mut answers);
     }
     let elapsed = writing.elapsed().as_secs_f64();
     println!("changes: {ok} ok, {failed} failed, {:.1}/s", ok as f64 / elapsed);
@@ -207,10 +226,13 @@ async fn fanout(args: &[String]) {
     }
     let deliveries = std::mem::take(&mut *deliveries.lock().unwrap());
     let mut slowest: HashMap<String, (f64, usize)> = HashMap::new();
-    for (id, ms) in &deliveries {
+    let mut last_arrival: HashMap<i64, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    for (id, ms, version, arrived) in &deliveries {
         let e = slowest.entry(id.clone()).or_insert((0.0, 0));
         e.0 = e.0.max(*ms);
         e.1 += 1;
+        let last = last_arrival.entry(*version).or_insert(*arrived);
+        *last = (*last).max(*arrived);
     }
     let expected = ok as usize * n;
     println!(
@@ -220,8 +242,50 @@ async fn fanout(args: &[String]) {
     );
     let partial = slowest.values().filter(|(_, count)| *count < n).count();
     println!("events reaching every subscriber: {} of {} ({partial} partial)", slowest.len() - partial, slowest.len());
-    report("every delivery", deliveries.iter().map(|(_, ms)| *ms).collect());
+    report("every delivery", deliveries.iter().map(|(_, ms, _, _)| *ms).collect());
     report("to the last subscriber", slowest.values().map(|(ms, _)| *ms).collect());
+    let millis = |d: chrono::TimeDelta| d.num_microseconds().unwrap_or(0) as f64 / 1000.0;
+    report("a change's request (sent to 2xx)", answers.values().map(|s| millis(s.answered - s.sent)).collect());
+    report(
+        "from the writer's 2xx to the last subscriber (negative: delivered first)",
+        answers.iter().filter_map(|(v, s)| last_arrival.get(v).map(|last| millis(*last - s.answered))).collect(),
+    );
+    if let Some(path) = args.get(10) {
+        let lines: String = last_arrival
+            .iter()
+            .filter(|(version, _)| **version >= 0)
+            .map(|(version, at)| format!("{version} {}\n", at.timestamp_micros()))
+            .collect();
+        std::fs::write(path, lines).expect("the arrivals file can be written");
+    }
+}
+
+/// When a change was sent and when its 2xx came.
+struct Sent {
+    sent: chrono::DateTime<chrono::Utc>,
+    answered: chrono::DateTime<chrono::Utc>,
+}
+
+/// Counts one change's outcome (`None`: it failed) and keeps its timings
+/// by the product version it produced.
+fn tally(done: Option<Option<(i64, Sent)>>, ok: &mut u64, failed: &mut u64, answers: &mut HashMap<i64, Sent>) {
+    match done {
+        Some(timed) => {
+            *ok += 1;
+            if let Some((version, sent)) = timed {
+                answers.insert(version, sent);
+            }
+        }
+        None => *failed += 1,
+    }
+}
+
+/// The product `"version":N` in an event's or a product's JSON.
+fn version_in(json: &str) -> Option<i64> {
+    let start = json.find("\"version\":")? + "\"version\":".len();
+    let digits = &json[start..];
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }
 
 #[tokio::main]
