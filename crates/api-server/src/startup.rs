@@ -37,12 +37,21 @@ pub fn worker(settings: &Settings, services: &Services) -> Worker {
 }
 
 /// A running application: the HTTP server bound to its port.
+/// The in-process job worker's task and the signals around it.
+struct JobWorker {
+    /// Turns true to stop it: it stops claiming and drains.
+    stop: Arc<watch::Sender<bool>>,
+    /// Turns true once it has drained.
+    done: watch::Receiver<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 pub struct Application {
     port: u16,
     server: Server,
     services: Services,
     /// The in-process job worker (`[jobs] enabled`) and its stop signal.
-    worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+    worker: Option<JobWorker>,
     /// The event hub behind the streams.
     hub: Hub,
     /// Set on the shutdown signal; counts the requests in flight.
@@ -152,7 +161,13 @@ impl Application {
             .run();
         let worker = settings.jobs.enabled.then(|| {
             let (stop, stopped) = watch::channel(false);
-            (stop, tokio::spawn(worker(settings, &services).run(stopped)))
+            let (finished, done) = watch::channel(false);
+            let worker = worker(settings, &services);
+            let task = tokio::spawn(async move {
+                worker.run(stopped).await;
+                let _ = finished.send(true);
+            });
+            JobWorker { stop: Arc::new(stop), done, task }
         });
         let shutdown_timeout = Duration::from_secs(settings.server.shutdown_timeout_secs);
         Ok(Self { port, server, services, worker, hub, draining, shutdown_timeout })
@@ -177,10 +192,11 @@ impl Application {
     /// readiness turns 503 and every answer closes its connection; the event
     /// streams end (close 1001; they would hold the drain open); accepting
     /// stops, and the connections already accepted are taken up; once no
-    /// request is in flight the workers stop (requests still running after
-    /// `shutdown_timeout_secs`, or at a second signal, are cut short); then
-    /// the job worker stops (running jobs finish or go back to the queue)
-    /// and the database pool closes.
+    /// request is in flight and the job worker has drained — it stops
+    /// claiming at the signal, and its running jobs finish or go back to
+    /// the queue meanwhile — the HTTP workers stop (requests still running
+    /// after `shutdown_timeout_secs`, or at a second signal, are cut
+    /// short); then the database pool closes.
     ///
     /// # Errors
     /// I/O errors of the server.
@@ -189,19 +205,36 @@ impl Application {
         let handle = self.server.handle();
         let draining = self.draining.clone();
         let shutdown_timeout = self.shutdown_timeout;
+        let jobs = self.worker.as_ref().map(|w| (w.stop.clone(), w.done.clone()));
         let closer = tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: draining requests in flight");
             draining.start();
             hub.stop();
+            // The job worker stops claiming now and drains while every HTTP
+            // worker still runs: a pooled PostgreSQL connection's I/O lives
+            // on the runtime that opened it, so a claim or an outcome sent on
+            // one whose HTTP worker stops mid-query could commit with its
+            // answer lost, leaving the job leased to nobody until the lease
+            // ends.
+            if let Some((stop, _)) = &jobs {
+                let _ = stop.send(true);
+            }
             handle.pause().await;
             tokio::time::sleep(ACCEPTED_GRACE).await;
             // Workers stop one by one, each as soon as its own connections
             // are done, and a stopped worker's runtime ends the database
             // connections it opened — which another worker may be using.
-            // So they are stopped only once no request is in flight anywhere.
+            // So they are stopped only once no request is in flight anywhere
+            // and the job worker has drained.
+            let jobs_drained = async {
+                if let Some((_, mut done)) = jobs {
+                    let _ = done.wait_for(|drained| *drained).await;
+                }
+            };
+            let both = async { tokio::join!(draining.settled(shutdown_timeout), jobs_drained).0 };
             let settled = tokio::select! {
-                settled = draining.settled(shutdown_timeout) => settled,
+                settled = both => settled,
                 () = shutdown_signal() => false,
             };
             if !settled {
@@ -222,9 +255,9 @@ impl Application {
         let result = self.server.await;
         closer.abort();
         self.hub.stop();
-        if let Some((stop, worker)) = self.worker {
+        if let Some(JobWorker { stop, task, .. }) = self.worker {
             let _ = stop.send(true);
-            if let Err(e) = worker.await {
+            if let Err(e) = task.await {
                 warn!(error = %e, "the job worker ended abnormally");
             }
         }
