@@ -20,7 +20,7 @@ impl MetricsSource for PoolMetrics {
         out.push_str("# TYPE rivet_db_pool_connections gauge\n");
         let _ = writeln!(out, "rivet_db_pool_connections{{state=\"in_use\"}} {in_use}");
         let _ = writeln!(out, "rivet_db_pool_connections{{state=\"idle\"}} {}", s.idle);
-        out.push_str("# HELP rivet_db_pool_max_connections Largest size of the database pool.\n");
+        out.push_str("# HELP rivet_db_pool_max_connections Largest size of the database pool (on SQLite, the writer and the readers together).\n");
         out.push_str("# TYPE rivet_db_pool_max_connections gauge\n");
         let _ = writeln!(out, "rivet_db_pool_max_connections {}", s.max_size);
         out.push_str("# HELP rivet_db_pool_waiting Requests waiting for a database connection.\n");

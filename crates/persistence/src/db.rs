@@ -432,15 +432,23 @@ impl Database {
         }
     }
 
-    /// Current pool occupancy.
+    /// Current pool occupancy: on a SQLite file, the writer's and the
+    /// readers' pools together.
     pub fn pool_status(&self) -> PoolStatus {
-        let s = match &self.pool {
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(p) => p.status(),
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(p) => p.status(),
-        };
-        PoolStatus { max_size: s.max_size, size: s.size, idle: s.available, waiting: s.waiting }
+        let mut total = PoolStatus { max_size: 0, size: 0, idle: 0, waiting: 0 };
+        for pool in std::iter::once(&self.pool).chain(&self.readers) {
+            let s = match pool {
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(p) => p.status(),
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(p) => p.status(),
+            };
+            total.max_size += s.max_size;
+            total.size += s.size;
+            total.idle += s.available;
+            total.waiting += s.waiting;
+        }
+        total
     }
 
     /// A trivial round trip.
