@@ -36,7 +36,6 @@ pub fn worker(settings: &Settings, services: &Services) -> Worker {
     services.worker(settings, std::env::var("HOSTNAME").ok())
 }
 
-/// A running application: the HTTP server bound to its port.
 /// The in-process job worker's task and the signals around it.
 struct JobWorker {
     /// Turns true to stop it: it stops claiming and drains.
@@ -46,11 +45,12 @@ struct JobWorker {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// A running application: the HTTP server bound to its port.
 pub struct Application {
     port: u16,
     server: Server,
     services: Services,
-    /// The in-process job worker (`[jobs] enabled`) and its stop signal.
+    /// The in-process job worker (`[jobs] enabled`).
     worker: Option<JobWorker>,
     /// The event hub behind the streams.
     hub: Hub,

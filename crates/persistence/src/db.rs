@@ -7,7 +7,7 @@
 //!   `Bool` maps both.
 //! - Unique-violation details (constraint name vs. message): `error.rs`.
 //! - Connection setup: SQLite connections get WAL, a busy timeout and foreign
-//!   keys on every open ([`sqlite_setup`]); SQLite's parent directory is
+//!   keys on every open ([`crate::sqlite_conn`]); SQLite's parent directory is
 //!   created first; an in-memory database gets a pool of one connection,
 //!   since each SQLite connection to `:memory:` is a database of its own.
 //! - Pools: PostgreSQL has one. A SQLite file has two: one writer connection
@@ -27,28 +27,17 @@
 use crate::error::{Error, Result};
 #[cfg(feature = "postgres")]
 use crate::pg_conn::{PgConn, Session, Statements, statements_for};
-#[cfg(feature = "sqlite")]
-use diesel::sqlite::SqliteConnection;
 use diesel_async::RunQueryDsl;
-#[cfg(feature = "sqlite")]
-use diesel_async::SimpleAsyncConnection;
 use diesel_async::pooled_connection::deadpool::Pool as DeadPool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
-#[cfg(feature = "sqlite")]
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-#[cfg(feature = "sqlite")]
-use futures_util::{FutureExt, future::BoxFuture};
 use rivet_domain::events::EventSignal;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-/// The SQLite connection type: diesel's sync connection behind an async
-/// wrapper that runs each call on the calling thread ([`OnCallingThread`]).
 #[cfg(feature = "sqlite")]
-pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, OnCallingThread>;
-
+pub use crate::sqlite_conn::{OnCallingThread, SqliteConn};
 #[cfg(feature = "sqlite")]
-pub use crate::sqlite_runtime::OnCallingThread;
+use crate::sqlite_conn::{SqliteSetup, sqlite_path, sqlite_reader_setup, sqlite_setup};
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,45 +227,6 @@ pub async fn scoped<T>(body: impl std::future::Future<Output = Result<T>>) -> Re
     body.await
 }
 
-/// The settings of a SQLite pool's connections, run on each open.
-#[cfg(feature = "sqlite")]
-type SqliteSetup = fn(&str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>>;
-
-/// The writer's settings: WAL (kept in the file, so the readers share it),
-/// a busy timeout for another process's write lock, foreign keys.
-#[cfg(feature = "sqlite")]
-fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
-    sqlite_open(
-        url,
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-    )
-}
-
-/// The readers' settings: they refuse writes, so a body that writes by
-/// mistake fails its tests instead of taking the write lock beside the
-/// writer.
-#[cfg(feature = "sqlite")]
-fn sqlite_reader_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
-    sqlite_open(url, "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
-}
-
-/// Opens a SQLite connection on the blocking pool (opening can create the
-/// file and read its header), then runs `pragmas` on it.
-#[cfg(feature = "sqlite")]
-fn sqlite_open<'a>(url: &'a str, pragmas: &'static str) -> BoxFuture<'a, diesel::ConnectionResult<SqliteConn>> {
-    async move {
-        let url = url.to_owned();
-        let conn = tokio::task::spawn_blocking(move || <SqliteConnection as diesel::Connection>::establish(&url))
-            .await
-            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
-        let mut conn = SqliteConn::with_runtime(conn, OnCallingThread);
-        conn.batch_execute(pragmas).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-        Ok(conn)
-    }
-    .boxed()
-}
-
 /// Pool settings that hand out a returned connection without a test query:
 /// the default check (`SELECT 1` on every checkout) would double the round
 /// trips of every request. A connection that broke is dropped by the pool
@@ -311,13 +261,6 @@ fn with_timeouts<M: deadpool::managed::Manager>(
         .wait_timeout(Some(opts.acquire_timeout))
         .create_timeout(Some(opts.connect_timeout))
         .recycle_timeout(Some(opts.connect_timeout))
-}
-
-/// The file path (or `:memory:`) of a `sqlite:` URL.
-#[cfg(feature = "sqlite")]
-fn sqlite_path(url: &str) -> &str {
-    let rest = url.trim_start_matches("sqlite:");
-    rest.strip_prefix("//").unwrap_or(rest)
 }
 
 impl Database {

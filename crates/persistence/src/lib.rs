@@ -59,7 +59,7 @@ pub mod schema;
 mod sessions;
 mod sql;
 #[cfg(feature = "sqlite")]
-mod sqlite_runtime;
+mod sqlite_conn;
 pub mod testing;
 #[cfg(feature = "postgres")]
 mod tls;

@@ -1,0 +1,89 @@
+//! SQLite connections: how they open (the writer's and the readers'
+//! settings) and where their calls run (the calling thread).
+
+use diesel::sqlite::SqliteConnection;
+use diesel_async::SimpleAsyncConnection;
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use futures_util::{FutureExt, future::BoxFuture};
+
+/// The SQLite connection type: diesel's sync connection behind an async
+/// wrapper that runs each call on the calling thread ([`OnCallingThread`]).
+pub type SqliteConn = SyncConnectionWrapper<SqliteConnection, OnCallingThread>;
+
+/// Runs each SQLite call at once on the thread that makes it.
+///
+/// Why no hand-off to tokio's blocking pool, on a file database:
+/// - A read in WAL mode never waits for a writer: it costs the same CPU on
+///   an async worker as on a blocking thread, without the two thread
+///   hand-offs per statement that cost a page read more than its SQL.
+/// - Writes go through one connection per process ([`crate::db`]), so no
+///   two writers of one process ever wait on each other's lock: they queue
+///   for that connection in the pool, fairly and asynchronously, instead of
+///   sleeping in SQLite's busy handler, whose growing sleeps (up to 100 ms
+///   each) made the write tail. Only another process writing the same file
+///   (`rivet worker`, a `sqlite3` shell) can make the writer wait for the
+///   lock, up to the busy timeout, and then only the one worker thread that
+///   holds the writer.
+/// - A call completes when its future is first polled, so dropping a
+///   request mid-query (a client that disconnects, actix dropping one
+///   extractor because another failed) never leaves a statement running on
+///   a connection that goes back to the pool.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OnCallingThread;
+
+impl diesel_async::sync_connection_wrapper::SpawnBlocking for OnCallingThread {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> BoxFuture<'a, std::result::Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>>
+    where
+        R: Send + 'static,
+    {
+        Box::pin(std::future::ready(Ok(task())))
+    }
+
+    fn get_runtime() -> Self {
+        Self
+    }
+}
+
+/// The settings of a SQLite pool's connections, run on each open.
+pub(crate) type SqliteSetup = fn(&str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>>;
+
+/// The writer's settings: WAL (kept in the file, so the readers share it),
+/// a busy timeout for another process's write lock, foreign keys.
+pub(crate) fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    sqlite_open(
+        url,
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+    )
+}
+
+/// The readers' settings: they refuse writes, so a body that writes by
+/// mistake fails its tests instead of taking the write lock beside the
+/// writer.
+pub(crate) fn sqlite_reader_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
+    sqlite_open(url, "PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+}
+
+/// Opens a SQLite connection on the blocking pool (opening can create the
+/// file and read its header), then runs `pragmas` on it.
+fn sqlite_open<'a>(url: &'a str, pragmas: &'static str) -> BoxFuture<'a, diesel::ConnectionResult<SqliteConn>> {
+    async move {
+        let url = url.to_owned();
+        let conn = tokio::task::spawn_blocking(move || <SqliteConnection as diesel::Connection>::establish(&url))
+            .await
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
+        let mut conn = SqliteConn::with_runtime(conn, OnCallingThread);
+        conn.batch_execute(pragmas).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        Ok(conn)
+    }
+    .boxed()
+}
+
+/// The file path (or `:memory:`) of a `sqlite:` URL.
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    let rest = url.trim_start_matches("sqlite:");
+    rest.strip_prefix("//").unwrap_or(rest)
+}
