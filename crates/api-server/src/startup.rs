@@ -117,7 +117,7 @@ impl Application {
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());
         let drain = draining.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             // Outermost last: every answer — timeouts, 429s, preflights —
             // gets the request id, the security headers and compression.
             let mut app = App::new()
@@ -152,10 +152,9 @@ impl Application {
         // The signals are handled in `run_until_stopped`, in an order that
         // loses no accepted connection.
         .disable_signals();
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
+        // As many as the database pool has shares (see `db_options`).
         let server = server
+            .workers(settings.server.http_workers())
             .listen(listener)
             .map_err(|source| StartupError::Bind { addr: format!("port {port}"), source })?
             .run();

@@ -33,6 +33,18 @@ pub struct ServerSettings {
     pub hsts: bool,
 }
 
+impl ServerSettings {
+    /// How many HTTP worker threads serve requests: `workers`, or with 0
+    /// (the default) one per CPU the process may use, as actix-web counts.
+    pub fn http_workers(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get).min(512)
+        }
+    }
+}
+
 /// `[database]`
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct DatabaseSettings {

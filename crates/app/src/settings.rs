@@ -202,6 +202,9 @@ impl Settings {
         if rivet_auth::JwtAlgorithm::parse(&self.auth.jwt_algorithm).is_none() {
             return invalid("auth.jwt_algorithm must be HS256, RS256 or EdDSA");
         }
+        if self.server.workers > 512 {
+            return invalid("server.workers must be at most 512 (0: one per CPU)");
+        }
         if self.database.max_connections == 0 {
             return invalid("database.max_connections must be at least 1");
         }
@@ -350,6 +353,21 @@ mod tests {
         assert!(err.to_string().contains("cors.allowed_origins"), "{err}");
         s.cors.allowed_origins = vec!["https://app.example.com".into()];
         s.validate().expect("an explicit origin list with credentials is fine");
+    }
+
+    #[test]
+    fn the_worker_count_is_what_actix_web_accepts_and_the_pool_splits_by() {
+        let mut s = compiled(RunEnv::Development).unwrap();
+        s.server.workers = 513;
+        let err = s.validate().unwrap_err();
+        assert!(err.to_string().contains("server.workers must be at most 512"), "{err}");
+        s.server.workers = 3;
+        s.validate().unwrap();
+        assert_eq!((s.server.http_workers(), crate::db_options(&s).worker_threads), (3, 3));
+        // 0: one per CPU, as actix-web counts them.
+        s.server.workers = 0;
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        assert_eq!(crate::db_options(&s).worker_threads, cpus.min(512));
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub fn db_options(settings: &Settings) -> DbOptions {
             crate::settings::PoolerMode::Transaction => rivet_persistence::Pooler::Transaction,
         },
         max_connections: settings.database.max_connections,
+        // Each HTTP worker keeps to its own share of the pool (PostgreSQL).
+        worker_threads: settings.server.http_workers(),
         connect_timeout: Duration::from_secs(settings.database.connect_timeout_secs),
         acquire_timeout: Duration::from_secs(settings.database.acquire_timeout_secs),
     }

@@ -102,6 +102,13 @@ pub struct DbOptions {
     pub direct_url: Option<String>,
     pub pooler: Pooler,
     pub max_connections: usize,
+    /// How many threads run requests on the pool, each with a
+    /// single-threaded runtime of its own — an HTTP server's workers. Above
+    /// 1, PostgreSQL's pool is split into one share per worker and one for
+    /// other work (`max_connections` in all), so that a request's queries
+    /// run their connection I/O on the request's own thread (see
+    /// [`crate::pg_shares`]). 1, the default: one pool shared by all.
+    pub worker_threads: usize,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
     /// How long a request waits for a free connection before failing with
@@ -117,6 +124,7 @@ impl DbOptions {
             direct_url: None,
             pooler: Pooler::None,
             max_connections: 10,
+            worker_threads: 1,
             connect_timeout: Duration::from_secs(5),
             acquire_timeout: Duration::from_secs(5),
         }
@@ -128,7 +136,7 @@ impl DbOptions {
 #[allow(missing_debug_implementations)] // deadpool's pools are not Debug; `Database` is.
 pub enum Pool {
     #[cfg(feature = "postgres")]
-    Postgres(DeadPool<PgConn>),
+    Postgres(crate::pg_shares::PgShares),
     #[cfg(feature = "sqlite")]
     Sqlite(DeadPool<SqliteConn>),
 }
@@ -238,11 +246,12 @@ fn fast_recycling<C: diesel_async::AsyncConnection + 'static>() -> ManagerConfig
 }
 
 /// Opens PostgreSQL connections, over TLS when the URL asks for it. A
-/// connection's I/O task runs on the runtime of the request that opened it —
-/// an HTTP worker's, for the server — which is the fast path (a query
-/// crosses no thread), and why the server stops its workers only once no
-/// request is in flight on any of them (a stopped worker's runtime takes
-/// the connections it opened down with it).
+/// connection's I/O task runs on the runtime of the request that opened it:
+/// for the server, an HTTP worker's, which keeps to its own share of the
+/// pool ([`crate::pg_shares`]) so that its queries cross no thread. That is
+/// also why the server stops its workers only once no request is in flight
+/// on any of them (a stopped worker's runtime takes the connections it
+/// opened down with it).
 #[cfg(feature = "postgres")]
 fn pg_setup(
     tls: Option<std::sync::Arc<rustls::ClientConfig>>,
@@ -283,11 +292,14 @@ impl Database {
             #[cfg(feature = "postgres")]
             Backend::Postgres => {
                 let target = crate::tls::prepare(&opts.url)?;
-                let mut config = fast_recycling();
-                config.custom_setup = pg_setup(target.tls, statements_for(opts.pooler));
-                let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(target.url, config);
-                let builder = DeadPool::builder(manager).max_size(opts.max_connections.max(1));
-                (Pool::Postgres(with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))?), None)
+                let shares = crate::pg_shares::PgShares::new(opts.max_connections, opts.worker_threads, |size| {
+                    let mut config = fast_recycling();
+                    config.custom_setup = pg_setup(target.tls.clone(), statements_for(opts.pooler));
+                    let manager = AsyncDieselConnectionManager::<PgConn>::new_with_config(target.url.clone(), config);
+                    let builder = DeadPool::builder(manager).max_size(size);
+                    with_timeouts(builder, opts).build().map_err(|e| Error::Setup(e.to_string()))
+                })?;
+                (Pool::Postgres(shares), None)
             }
             #[cfg(feature = "sqlite")]
             Backend::Sqlite => {
@@ -379,17 +391,19 @@ impl Database {
     /// readers' pools together.
     pub fn pool_status(&self) -> PoolStatus {
         let mut total = PoolStatus { max_size: 0, size: 0, idle: 0, waiting: 0 };
-        for pool in std::iter::once(&self.pool).chain(&self.readers) {
-            let s = match pool {
-                #[cfg(feature = "postgres")]
-                Pool::Postgres(p) => p.status(),
-                #[cfg(feature = "sqlite")]
-                Pool::Sqlite(p) => p.status(),
-            };
+        let mut add = |s: deadpool::Status| {
             total.max_size += s.max_size;
             total.size += s.size;
             total.idle += s.available;
             total.waiting += s.waiting;
+        };
+        for pool in std::iter::once(&self.pool).chain(&self.readers) {
+            match pool {
+                #[cfg(feature = "postgres")]
+                Pool::Postgres(p) => p.shares().iter().for_each(|share| add(share.status())),
+                #[cfg(feature = "sqlite")]
+                Pool::Sqlite(p) => add(p.status()),
+            }
         }
         total
     }
@@ -429,7 +443,7 @@ impl Database {
         for pool in std::iter::once(&self.pool).chain(&self.readers) {
             match pool {
                 #[cfg(feature = "postgres")]
-                Pool::Postgres(p) => p.close(),
+                Pool::Postgres(p) => p.shares().iter().for_each(DeadPool::close),
                 #[cfg(feature = "sqlite")]
                 Pool::Sqlite(p) => p.close(),
             }

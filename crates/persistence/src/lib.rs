@@ -51,6 +51,8 @@ pub mod outbox;
 mod pg_conn;
 #[cfg(feature = "postgres")]
 mod pg_row;
+#[cfg(feature = "postgres")]
+pub mod pg_shares;
 mod product_list;
 mod product_rows;
 mod products;

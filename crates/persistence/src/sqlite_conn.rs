@@ -77,13 +77,67 @@ fn sqlite_open<'a>(url: &'a str, pragmas: &'static str) -> BoxFuture<'a, diesel:
             .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))??;
         let mut conn = SqliteConn::with_runtime(conn, OnCallingThread);
         conn.batch_execute(pragmas).await.map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+        static CHECKED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !CHECKED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            match missing_build_options(&mut conn).await {
+                Ok(missing) if missing.is_empty() => {}
+                Ok(missing) => tracing::warn!(
+                    ?missing,
+                    "SQLite was compiled without options Rivet's speed depends on: set \
+                     LIBSQLITE3_FLAGS=\"-DSQLITE_ENABLE_QPSG -DSQLITE_DEFAULT_MEMSTATUS=0\" when building \
+                     (Rivet's workspace does, in .cargo/config.toml)"
+                ),
+                Err(e) => tracing::debug!(error = %e, "cannot read SQLite's compile options"),
+            }
+        }
         Ok(conn)
     }
     .boxed()
+}
+
+/// Compile options of SQLite that Rivet's reads depend on for their speed
+/// (the workspace's `.cargo/config.toml` sets them for the bundled SQLite):
+/// - `ENABLE_QPSG`, the query planner stability guarantee: a statement's
+///   plan never depends on its bound values. Without it SQLite compiles a
+///   bound `LIMIT ?` into the statement as a constant, so a statement diesel
+///   caches and binds again is parsed and planned again on every run.
+/// - `DEFAULT_MEMSTATUS=0`: no memory statistics, whose process-wide mutex
+///   every SQLite allocation takes — and the readers, one per request,
+///   contend for.
+pub(crate) const BUILD_OPTIONS: [&str; 2] = ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"];
+
+/// Those of [`BUILD_OPTIONS`] the linked SQLite was compiled without.
+async fn missing_build_options(conn: &mut SqliteConn) -> diesel::QueryResult<Vec<&'static str>> {
+    use diesel_async::RunQueryDsl;
+    let mut missing = Vec::new();
+    for option in BUILD_OPTIONS {
+        let used = diesel::dsl::sql::<diesel::sql_types::Bool>(&format!("sqlite_compileoption_used('{option}')"));
+        if !diesel::select(used).get_result::<bool>(conn).await? {
+            missing.push(option);
+        }
+    }
+    Ok(missing)
 }
 
 /// The file path (or `:memory:`) of a `sqlite:` URL.
 pub(crate) fn sqlite_path(url: &str) -> &str {
     let rest = url.trim_start_matches("sqlite:");
     rest.strip_prefix("//").unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The workspace builds the bundled SQLite with the options of
+    /// [`BUILD_OPTIONS`]; without them every list request re-plans its
+    /// statement (see `.cargo/config.toml`).
+    #[tokio::test]
+    async fn sqlite_is_compiled_with_the_options_reads_depend_on() {
+        let mut conn = sqlite_setup(":memory:").await.unwrap();
+        assert_eq!(missing_build_options(&mut conn).await.unwrap(), Vec::<&str>::new());
+        // The check reads the build: an option never set is reported missing.
+        let used = diesel::dsl::sql::<diesel::sql_types::Bool>("sqlite_compileoption_used('OMIT_WAL')");
+        assert!(!diesel_async::RunQueryDsl::get_result::<bool>(diesel::select(used), &mut conn).await.unwrap());
+    }
 }

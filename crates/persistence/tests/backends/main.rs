@@ -9,6 +9,7 @@ mod events;
 mod idempotency;
 mod jobs;
 mod one_time_tokens;
+mod pg_shares;
 mod repositories;
 mod schema;
 mod statements_mode;
