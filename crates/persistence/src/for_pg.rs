@@ -42,3 +42,17 @@ impl diesel::query_builder::QueryFragment<Db> for crate::todos::JoinedTags {
         Ok(())
     }
 }
+
+impl<C: diesel::query_builder::QueryFragment<Db>> diesel::query_builder::QueryFragment<Db> for crate::sql::OneOf<C> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
+        use diesel::sql_types::{Array, Integer, Text};
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" = ANY(");
+        match &self.values {
+            crate::sql::Values::Text(v) => out.push_bind_param::<Array<Text>, _>(v)?,
+            crate::sql::Values::Int(v) => out.push_bind_param::<Array<Integer>, _>(v)?,
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}

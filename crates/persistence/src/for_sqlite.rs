@@ -35,3 +35,13 @@ impl diesel::query_builder::QueryFragment<Db> for crate::todos::JoinedTags {
         Ok(())
     }
 }
+
+impl<C: diesel::query_builder::QueryFragment<Db>> diesel::query_builder::QueryFragment<Db> for crate::sql::OneOf<C> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}

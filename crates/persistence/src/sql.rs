@@ -34,3 +34,56 @@ pub fn due_or_last() -> diesel::expression::SqlLiteral<diesel::sql_types::Date> 
 pub fn attachment_bytes() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
     diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(COALESCE(SUM(\"attachments\".\"size_bytes\"), 0) AS BIGINT)")
 }
+
+/// `column IN (values)` with the list as one bind value, so the statement's
+/// text is the same however many values there are and diesel caches it
+/// prepared. (diesel's `eq_any` writes one `?` per value on SQLite, which
+/// it then never caches: a filtered list was parsed and planned on every
+/// request.) PostgreSQL: `column = ANY($1)`, an array; SQLite: `column IN
+/// (SELECT value FROM json_each(?))`, a JSON array. Built by [`one_of_text`]
+/// and [`one_of_int`]; the SQL is in `for_pg.rs` and `for_sqlite.rs`.
+#[derive(Debug, Clone)]
+pub(crate) struct OneOf<C> {
+    pub column: C,
+    pub values: Values,
+    /// `values` as a JSON array, for SQLite.
+    pub json: String,
+}
+
+/// The values of a [`OneOf`].
+#[derive(Debug, Clone)]
+pub(crate) enum Values {
+    Text(Vec<String>),
+    Int(Vec<i32>),
+}
+
+/// `column IN (values)` for a text column.
+pub(crate) fn one_of_text<'v, C>(column: C, values: impl IntoIterator<Item = &'v str>) -> OneOf<C> {
+    let values: Vec<String> = values.into_iter().map(str::to_owned).collect();
+    let json = serde_json::to_string(&values).unwrap_or_default();
+    OneOf { column, values: Values::Text(values), json }
+}
+
+/// `column IN (values)` for an integer column.
+pub(crate) fn one_of_int<C>(column: C, values: impl IntoIterator<Item = i32>) -> OneOf<C> {
+    let values: Vec<i32> = values.into_iter().collect();
+    let json = serde_json::to_string(&values).unwrap_or_default();
+    OneOf { column, values: Values::Int(values), json }
+}
+
+impl<C: diesel::Expression> diesel::Expression for OneOf<C> {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<C: diesel::expression::ValidGrouping<()>> diesel::expression::ValidGrouping<()> for OneOf<C> {
+    type IsAggregate = C::IsAggregate;
+}
+
+impl<C: diesel::AppearsOnTable<QS>, QS: ?Sized> diesel::AppearsOnTable<QS> for OneOf<C> {}
+
+impl<C: diesel::SelectableExpression<QS>, QS: ?Sized> diesel::SelectableExpression<QS> for OneOf<C> {}
+
+impl<C> diesel::query_builder::QueryId for OneOf<C> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}

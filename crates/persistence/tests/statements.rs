@@ -16,11 +16,18 @@ use rivet_domain::{Role, UserId};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+/// Statements diesel put in its prepared-statement cache (diesel's own
+/// connections report it: SQLite's; Rivet's PostgreSQL connection keeps a
+/// cache of its own).
+static CACHED: AtomicUsize = AtomicUsize::new(0);
 
 fn counting() -> Option<Box<dyn Instrumentation>> {
     Some(Box::new(|event: InstrumentationEvent<'_>| {
         if matches!(event, InstrumentationEvent::StartQuery { .. }) {
             STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        }
+        if matches!(event, InstrumentationEvent::CacheQuery { .. }) {
+            CACHED.fetch_add(1, Ordering::SeqCst);
         }
     }))
 }
@@ -73,6 +80,27 @@ async fn statements_for_a_page(backend: &str) -> (usize, usize, usize) {
     let mut sorted = found.tags.clone();
     sorted.sort();
     assert_eq!(found.tags, sorted, "tags come in order");
+
+    // A list filtered by statuses and priorities is one statement too, of
+    // the same text however many values each filter has: prepared once,
+    // then taken from the cache (on SQLite, where diesel reports caching).
+    query.page.include_total = false;
+    query.filter.statuses = vec![Status::Pending, Status::InProgress];
+    query.filter.priorities = vec![Priority::Medium, Priority::High];
+    let (before, cached) = (STATEMENTS.load(Ordering::SeqCst), CACHED.load(Ordering::SeqCst));
+    assert_eq!(s.todos.list(me, &query).await.unwrap().items.len(), 25);
+    let first_caches = CACHED.load(Ordering::SeqCst) - cached;
+    query.filter.statuses = Status::ALL.to_vec();
+    query.filter.priorities = vec![Priority::Medium];
+    let cached = CACHED.load(Ordering::SeqCst);
+    assert_eq!(s.todos.list(me, &query).await.unwrap().items.len(), 25);
+    assert_eq!(STATEMENTS.load(Ordering::SeqCst) - before, 2, "{backend}: one statement per filtered page");
+    assert_eq!(CACHED.load(Ordering::SeqCst) - cached, 0, "{backend}: other values, the same cached statement");
+    if backend == "sqlite" {
+        assert_eq!(first_caches, 1, "the filtered page's statement is cacheable");
+    }
+    query.filter.statuses = vec![Status::Done];
+    assert!(s.todos.list(me, &query).await.unwrap().items.is_empty(), "{backend}: the filter filters");
     (plain, with_total, one)
 }
 

@@ -35,8 +35,11 @@ pub struct ApiKeyBody {
     pub prefix: String,
     #[schema(value_type = BTreeSet<sets::Scope>)]
     pub scopes: Vec<String>,
+    #[serde(serialize_with = "crate::dto::timestamp::optional")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::dto::timestamp::optional")]
     pub last_used_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 

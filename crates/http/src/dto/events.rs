@@ -15,6 +15,7 @@ pub struct EventMessage<'a> {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub occurred_at: DateTime<Utc>,
     pub data: &'a serde_json::Value,
 }
@@ -75,6 +76,7 @@ macro_rules! event_schemas {
             #[serde(rename = "type")]
             #[schema(pattern = $kind)]
             pub kind: String,
+            #[serde(serialize_with = "crate::dto::timestamp::serialize")]
             pub occurred_at: DateTime<Utc>,
             pub data: $data,
         }

@@ -23,6 +23,7 @@ pub struct AttachmentBody {
     /// The SHA-256 of the content, hex; the download's `ETag` in quotes.
     #[schema(pattern = "^[0-9a-f]{64}$")]
     pub sha256: String,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
 }
 

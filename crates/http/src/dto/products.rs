@@ -24,7 +24,9 @@ pub struct ProductBody {
     pub stock: i64,
     pub is_active: bool,
     pub image_url: Option<String>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }

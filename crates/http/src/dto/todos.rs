@@ -27,8 +27,11 @@ pub struct TodoBody {
     pub due_date: Option<NaiveDate>,
     #[schema(value_type = BTreeSet<sets::Tag>, example = json!(["work"]))]
     pub tags: Vec<String>,
+    #[serde(serialize_with = "crate::dto::timestamp::optional")]
     pub completed_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }

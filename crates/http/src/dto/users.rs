@@ -20,7 +20,9 @@ pub struct UserBody {
     pub role: String,
     pub is_active: bool,
     pub email_verified: bool,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::dto::timestamp::serialize")]
     pub updated_at: DateTime<Utc>,
 }
 

@@ -3,7 +3,7 @@
 
 use super::Db;
 use crate::schema::{products, todo_tags, todos, users};
-use crate::sql::{coalesce, lower};
+use crate::sql::{coalesce, lower, one_of_int, one_of_text};
 use crate::types::{DbTime, DbUuid};
 use diesel::prelude::*;
 use rivet_domain::UserId;
@@ -20,10 +20,10 @@ pub(crate) fn todos_matching<'a, ST: 'a>(
 ) -> todos::BoxedQuery<'a, Db, ST> {
     q = q.filter(todos::owner_id.eq(DbUuid(owner.0)));
     if !f.statuses.is_empty() {
-        q = q.filter(todos::status.eq_any(f.statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        q = q.filter(one_of_text(todos::status, f.statuses.iter().map(|s| s.as_str())));
     }
     if !f.priorities.is_empty() {
-        q = q.filter(todos::priority.eq_any(f.priorities.iter().map(|p| p.rank()).collect::<Vec<_>>()));
+        q = q.filter(one_of_int(todos::priority, f.priorities.iter().map(|p| p.rank())));
     }
     if let Some(tag) = &f.tag {
         // EXISTS, probing (todo_id, tag) per candidate row: SQLite runs
@@ -99,7 +99,7 @@ pub(crate) fn users_matching<'a, ST: 'a>(
     f: &UserFilter,
 ) -> users::BoxedQuery<'a, Db, ST> {
     if !f.roles.is_empty() {
-        q = q.filter(users::role.eq_any(f.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>()));
+        q = q.filter(one_of_text(users::role, f.roles.iter().map(|r| r.as_str())));
     }
     if let Some(active) = f.is_active {
         q = q.filter(users::is_active.eq(active));
