@@ -51,12 +51,17 @@ impl diesel_async::sync_connection_wrapper::SpawnBlocking for OnCallingThread {
 pub(crate) type SqliteSetup = fn(&str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>>;
 
 /// The writer's settings: WAL (kept in the file, so the readers share it),
-/// a busy timeout for another process's write lock, foreign keys.
+/// a busy timeout for another process's write lock, foreign keys, and a
+/// bound on the WAL file: SQLite reuses the file from its start after a
+/// checkpoint but never shrinks it, so a burst of writes while readers held
+/// old snapshots would leave it as large as the burst made it; past
+/// 64 MiB it is truncated back at the next reset.
 pub(crate) fn sqlite_setup(url: &str) -> BoxFuture<'_, diesel::ConnectionResult<SqliteConn>> {
     sqlite_open(
         url,
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+         PRAGMA journal_size_limit = 67108864;",
     )
 }
 
@@ -139,5 +144,21 @@ mod tests {
         // The check reads the build: an option never set is reported missing.
         let used = diesel::dsl::sql::<diesel::sql_types::Bool>("sqlite_compileoption_used('OMIT_WAL')");
         assert!(!diesel_async::RunQueryDsl::get_result::<bool>(diesel::select(used), &mut conn).await.unwrap());
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct Limit {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        journal_size_limit: i64,
+    }
+
+    #[tokio::test]
+    async fn the_writer_bounds_the_wal_file() {
+        let mut conn = sqlite_setup(":memory:").await.unwrap();
+        let limit: Limit =
+            diesel_async::RunQueryDsl::get_result(diesel::sql_query("PRAGMA journal_size_limit"), &mut conn)
+                .await
+                .unwrap();
+        assert_eq!(limit.journal_size_limit, 64 * 1024 * 1024);
     }
 }
