@@ -45,12 +45,16 @@ pub fn attachment_bytes() -> diesel::expression::SqlLiteral<diesel::sql_types::B
 #[derive(Debug, Clone)]
 pub(crate) struct OneOf<C> {
     pub column: C,
+    /// For PostgreSQL.
+    #[cfg(feature = "postgres")]
     pub values: Values,
-    /// `values` as a JSON array, for SQLite.
+    /// The values as a JSON array, for SQLite.
+    #[cfg(feature = "sqlite")]
     pub json: String,
 }
 
 /// The values of a [`OneOf`].
+#[cfg(feature = "postgres")]
 #[derive(Debug, Clone)]
 pub(crate) enum Values {
     Text(Vec<String>),
@@ -60,15 +64,25 @@ pub(crate) enum Values {
 /// `column IN (values)` for a text column.
 pub(crate) fn one_of_text<'v, C>(column: C, values: impl IntoIterator<Item = &'v str>) -> OneOf<C> {
     let values: Vec<String> = values.into_iter().map(str::to_owned).collect();
-    let json = serde_json::to_string(&values).unwrap_or_default();
-    OneOf { column, values: Values::Text(values), json }
+    OneOf {
+        column,
+        #[cfg(feature = "sqlite")]
+        json: serde_json::to_string(&values).unwrap_or_default(),
+        #[cfg(feature = "postgres")]
+        values: Values::Text(values),
+    }
 }
 
 /// `column IN (values)` for an integer column.
 pub(crate) fn one_of_int<C>(column: C, values: impl IntoIterator<Item = i32>) -> OneOf<C> {
     let values: Vec<i32> = values.into_iter().collect();
-    let json = serde_json::to_string(&values).unwrap_or_default();
-    OneOf { column, values: Values::Int(values), json }
+    OneOf {
+        column,
+        #[cfg(feature = "sqlite")]
+        json: serde_json::to_string(&values).unwrap_or_default(),
+        #[cfg(feature = "postgres")]
+        values: Values::Int(values),
+    }
 }
 
 impl<C: diesel::Expression> diesel::Expression for OneOf<C> {
