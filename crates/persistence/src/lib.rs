@@ -45,6 +45,7 @@ mod keyset;
 mod listen;
 pub mod migrations;
 mod one_time_tokens;
+mod options;
 #[doc(hidden)]
 pub mod outbox;
 #[cfg(feature = "postgres")]
